@@ -1,0 +1,304 @@
+//! Rendering of computed reports: a terminal table, pprof-compatible text, JSON and CSV.
+
+use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+
+use super::info::Info;
+use super::measure::{percentage, scaled_label};
+use super::sites::SitesReport;
+use super::top::{render_text, TopReport};
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A table for people (the default on a terminal).
+    Table,
+    /// Plain text; for `top` exactly `go tool pprof -top`'s output.
+    Text,
+    /// JSON for scripts.
+    Json,
+    /// CSV for spreadsheets and scripts.
+    Csv,
+}
+
+impl Format {
+    /// Parses a `--format` value.
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "table" => Format::Table,
+            "text" => Format::Text,
+            "json" => Format::Json,
+            "csv" => Format::Csv,
+            _ => return None,
+        })
+    }
+}
+
+/// A rule under the header and at the bottom, nothing between rows.
+const STYLE: TableStyle = TableStyle::new()
+    .header_separator(LineStyle::none().fill('─').junction('─'))
+    .bottom_border(LineStyle::none().fill('─').junction('─'));
+
+fn new_table(headers: &[&str], right: &[usize]) -> Table {
+    let mut t = Table::new();
+    t.load_style(STYLE)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(headers.iter().copied());
+    for &i in right {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    t
+}
+
+/// Quotes a CSV field when it needs it.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Renders a `top` report.
+pub fn render_top(r: &TopReport, f: Format) -> String {
+    match f {
+        Format::Text => render_text(r),
+        Format::Json => serde_json::to_string_pretty(r).expect("report serializes") + "\n",
+        Format::Csv => {
+            let mut out = String::from("flat,flat_pct,sum_pct,cum,cum_pct,name,inline,unit\n");
+            let pct = |v: i64| {
+                if r.total == 0 {
+                    0.0
+                } else {
+                    v as f64 * 100.0 / r.total as f64
+                }
+            };
+            for row in &r.rows {
+                out.push_str(&format!(
+                    "{},{:.4},{:.4},{},{:.4},{},{},{}\n",
+                    row.flat,
+                    pct(row.flat),
+                    pct(row.sum),
+                    row.cum,
+                    pct(row.cum),
+                    csv_field(&row.name),
+                    row.inline,
+                    csv_field(&r.sample_unit)
+                ));
+            }
+            out
+        }
+        Format::Table => {
+            let text = render_text(r);
+            let mut out = String::new();
+            for line in text.lines() {
+                if line.trim_start().starts_with("flat  flat%") {
+                    break;
+                }
+                out.push_str(line);
+                out.push('\n');
+            }
+            let mut t = new_table(&["flat", "flat%", "sum%", "cum", "cum%", "name"], &[0, 1, 2, 3, 4]);
+            for row in &r.rows {
+                let name = if row.inline.is_empty() {
+                    row.name.clone()
+                } else {
+                    format!("{} {}", row.name, row.inline)
+                };
+                t.add_row(vec![
+                    r.format_value(row.flat),
+                    percentage(row.flat, r.total).trim().to_string(),
+                    percentage(row.sum, r.total).trim().to_string(),
+                    r.format_value(row.cum),
+                    percentage(row.cum, r.total).trim().to_string(),
+                    name,
+                ]);
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+            out
+        }
+    }
+}
+
+fn fmt_opt(v: Option<i64>, unit: &str) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if unit == "bytes" => scaled_label(v, "bytes", "auto"),
+        Some(v) => v.to_string(),
+    }
+}
+
+/// Renders a `sites` report.
+pub fn render_sites(r: &SitesReport, f: Format) -> String {
+    let has = |g: fn(&super::sites::HeapValues) -> Option<i64>| g(&r.total).is_some();
+    type Column = (&'static str, &'static str, fn(&super::sites::HeapValues) -> Option<i64>);
+    let cols: Vec<Column> = vec![
+        ("inuse_space", "bytes", |v| v.inuse_space),
+        ("inuse_objects", "count", |v| v.inuse_objects),
+        ("alloc_space", "bytes", |v| v.alloc_space),
+        ("alloc_objects", "count", |v| v.alloc_objects),
+    ];
+    let cols: Vec<_> = cols.into_iter().filter(|c| has(c.2)).collect();
+    match f {
+        Format::Json => serde_json::to_string_pretty(r).expect("report serializes") + "\n",
+        Format::Csv => {
+            let mut out = String::new();
+            for c in &cols {
+                out.push_str(c.0);
+                out.push(',');
+            }
+            out.push_str("avg_size,function,file,line,location\n");
+            for row in &r.rows {
+                for c in &cols {
+                    out.push_str(&c.2(&row.values).map(|v| v.to_string()).unwrap_or_default());
+                    out.push(',');
+                }
+                out.push_str(&format!(
+                    "{},{},{},{},{}\n",
+                    row.avg_size.map(|v| v.to_string()).unwrap_or_default(),
+                    csv_field(&row.function),
+                    csv_field(&row.file),
+                    row.line,
+                    csv_field(&row.location)
+                ));
+            }
+            out
+        }
+        Format::Table | Format::Text => {
+            let mut headers: Vec<&str> = cols.iter().map(|c| c.0).collect();
+            headers.push("avg_size");
+            headers.push("site");
+            let right: Vec<usize> = (0..=cols.len()).collect();
+            let mut rows: Vec<Vec<String>> = Vec::new();
+            for row in &r.rows {
+                let mut cells: Vec<String> = cols.iter().map(|c| fmt_opt(c.2(&row.values), c.1)).collect();
+                cells.push(fmt_opt(row.avg_size, "bytes"));
+                cells.push(row.display_name());
+                rows.push(cells);
+            }
+            let mut totals: Vec<String> = cols.iter().map(|c| fmt_opt(c.2(&r.total), c.1)).collect();
+            totals.push(fmt_opt(r.total.avg_size(), "bytes"));
+            totals.push(format!("TOTAL ({} sites)", r.site_count));
+            if f == Format::Table {
+                let mut t = new_table(&headers, &right);
+                for cells in rows {
+                    t.add_row(cells);
+                }
+                t.add_row(totals);
+                t.to_string() + "\n"
+            } else {
+                let mut out = String::new();
+                let widths: Vec<usize> = (0..headers.len() - 1)
+                    .map(|i| {
+                        rows.iter()
+                            .chain([&totals])
+                            .map(|r| r[i].len())
+                            .max()
+                            .unwrap_or(0)
+                            .max(headers[i].len())
+                    })
+                    .collect();
+                let line = |cells: &[String]| {
+                    let mut s = String::new();
+                    for (i, w) in widths.iter().enumerate() {
+                        s.push_str(&format!("{:>w$}  ", cells[i], w = *w));
+                    }
+                    s.push_str(&cells[cells.len() - 1]);
+                    s.push('\n');
+                    s
+                };
+                let hdr: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+                out.push_str(&line(&hdr));
+                for cells in &rows {
+                    out.push_str(&line(cells));
+                }
+                out.push_str(&line(&totals));
+                out
+            }
+        }
+    }
+}
+
+/// Renders the `info` report.
+pub fn render_info(i: &Info, f: Format) -> String {
+    match f {
+        Format::Json => serde_json::to_string_pretty(i).expect("report serializes") + "\n",
+        Format::Csv => {
+            let mut out = String::from("id,start,limit,offset,file,build_id,flags,locations\n");
+            for m in &i.mappings {
+                out.push_str(&format!(
+                    "{},{:#x},{:#x},{:#x},{},{},{},{}\n",
+                    m.id,
+                    m.start,
+                    m.limit,
+                    m.offset,
+                    csv_field(&m.file),
+                    csv_field(&m.build_id),
+                    m.flags,
+                    m.locations
+                ));
+            }
+            out
+        }
+        Format::Table | Format::Text => {
+            let mut out = String::new();
+            out.push_str("Sample types:\n");
+            for t in &i.sample_types {
+                let total = if t.unit == "bytes" {
+                    format!("{} ({} bytes)", scaled_label(t.total, "bytes", "auto"), t.total)
+                } else {
+                    t.total.to_string()
+                };
+                let d = if t.default { "  [default]" } else { "" };
+                out.push_str(&format!("  {}/{}  total {}{}\n", t.r#type, t.unit, total, d));
+            }
+            if !i.period_type.is_empty() || i.period != 0 {
+                out.push_str(&format!("Period: {} {}\n", i.period, i.period_type));
+            }
+            if let Some(t) = &i.time {
+                out.push_str(&format!("Time: {t}\n"));
+            }
+            if let Some(d) = i.duration_nanos {
+                out.push_str(&format!("Duration: {}\n", scaled_label(d, "nanoseconds", "auto")));
+            }
+            for c in &i.comments {
+                out.push_str(&format!("Comment: {c}\n"));
+            }
+            if !i.doc_url.is_empty() {
+                out.push_str(&format!("Doc: {}\n", i.doc_url));
+            }
+            if !i.drop_frames.is_empty() {
+                out.push_str(&format!("Drop frames: {}\n", i.drop_frames));
+            }
+            if !i.keep_frames.is_empty() {
+                out.push_str(&format!("Keep frames: {}\n", i.keep_frames));
+            }
+            out.push_str(&format!(
+                "Samples: {}  Locations: {} ({} with inline frames, {} unsymbolized)  Functions: {}  Mappings: {}\n",
+                i.samples, i.locations, i.inlined_locations, i.unsymbolized_locations, i.functions, i.mappings_count
+            ));
+            if !i.mappings.is_empty() {
+                let mut t = new_table(
+                    &["id", "start-limit", "offset", "file", "build id", "flags", "locs"],
+                    &[0, 2, 6],
+                );
+                for m in &i.mappings {
+                    t.add_row(vec![
+                        m.id.to_string(),
+                        format!("{:#x}-{:#x}", m.start, m.limit),
+                        format!("{:#x}", m.offset),
+                        m.file.clone(),
+                        m.build_id.clone(),
+                        m.flags.clone(),
+                        m.locations.to_string(),
+                    ]);
+                }
+                out.push_str(&t.to_string());
+                out.push('\n');
+            }
+            out
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The `sites` report: one row per allocation site — the first frame above the allocator and runtime frames —
+//! with inuse and alloc space and objects side by side.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+use serde::Serialize;
+
+use crate::profile::Profile;
+
+/// Allocator and runtime frames pprof drops from heap profiles (its legacy heap `drop_frames` list).
+const ALLOC_DROP: &str = concat!(
+    r"calloc|cfree|malloc|free|memalign|do_memalign|(__)?posix_memalign|pvalloc|valloc|realloc|",
+    r"aligned_alloc|sdallocx|mallocx|rallocx|xallocx|",
+    r"tcmalloc::.*|tc_calloc|tc_cfree|tc_malloc|tc_free|tc_memalign|tc_posix_memalign|tc_pvalloc|tc_valloc|",
+    r"tc_realloc|tc_new|tc_delete|tc_newarray|tc_deletearray|tc_new_nothrow|tc_newarray_nothrow|",
+    r"malloc_zone_malloc|malloc_zone_calloc|malloc_zone_valloc|malloc_zone_realloc|malloc_zone_memalign|",
+    r"malloc_zone_free|",
+    r"runtime\..*|",
+    r"BaseArena::.*|(::)?do_malloc_no_errno|(::)?do_malloc_pages|(::)?do_malloc|DoSampledAllocation|",
+    r"MallocedMemBlock::MallocedMemBlock|_M_allocate|__builtin_(vec_)?delete|__builtin_(vec_)?new|",
+    r"__gnu_cxx::new_allocator::allocate|__libc_malloc|__malloc_alloc_template::allocate|allocate|cpp_alloc|",
+    r"operator new(\[\])?|simple_alloc::allocate|",
+    r"je_.*|_rjem_.*|prof_backtrace.*|imalloc.*|",
+    r"alloc::alloc::.*|alloc::raw_vec::.*|__rust_alloc|__rust_alloc_zeroed|__rust_realloc|__rdl_alloc|__rg_alloc|",
+    r"<tikv_jemallocator::Jemalloc as core::alloc::global::GlobalAlloc>::.*"
+);
+
+/// Runtime frames kept even though they match the drop list.
+const ALLOC_KEEP: &str = r"runtime\.panic|runtime\.reflectcall|runtime\.call[0-9]*";
+
+/// Which column orders the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SiteSort {
+    /// Inuse space, descending (the default).
+    #[default]
+    InuseSpace,
+    /// Inuse objects, descending.
+    InuseObjects,
+    /// Alloc space, descending.
+    AllocSpace,
+    /// Alloc objects, descending.
+    AllocObjects,
+    /// Average object size, descending.
+    AvgSize,
+    /// Site name, ascending.
+    Name,
+}
+
+impl SiteSort {
+    /// Parses a `--sort` value.
+    pub fn parse(s: &str) -> Option<SiteSort> {
+        Some(match s {
+            "inuse_space" | "inuse" => SiteSort::InuseSpace,
+            "inuse_objects" => SiteSort::InuseObjects,
+            "alloc_space" | "alloc" => SiteSort::AllocSpace,
+            "alloc_objects" => SiteSort::AllocObjects,
+            "avg_size" | "avg" => SiteSort::AvgSize,
+            "name" => SiteSort::Name,
+            _ => return None,
+        })
+    }
+}
+
+/// The four heap quantities; `None` when the profile lacks that sample type.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct HeapValues {
+    /// Bytes live at the last GC (or at dump time).
+    pub inuse_space: Option<i64>,
+    /// Objects live.
+    pub inuse_objects: Option<i64>,
+    /// Bytes allocated since the start.
+    pub alloc_space: Option<i64>,
+    /// Objects allocated since the start.
+    pub alloc_objects: Option<i64>,
+}
+
+impl HeapValues {
+    /// Average object size: inuse space / inuse objects, else alloc space / alloc objects.
+    pub fn avg_size(&self) -> Option<i64> {
+        let div = |s: Option<i64>, o: Option<i64>| match (s, o) {
+            (Some(s), Some(o)) if o != 0 => Some(s / o),
+            _ => None,
+        };
+        div(self.inuse_space, self.inuse_objects).or_else(|| div(self.alloc_space, self.alloc_objects))
+    }
+
+    fn add(&mut self, other: &HeapValues) {
+        for (a, b) in [
+            (&mut self.inuse_space, other.inuse_space),
+            (&mut self.inuse_objects, other.inuse_objects),
+            (&mut self.alloc_space, other.alloc_space),
+            (&mut self.alloc_objects, other.alloc_objects),
+        ] {
+            if let Some(b) = b {
+                *a = Some(a.unwrap_or(0) + b);
+            }
+        }
+    }
+}
+
+/// One allocation site.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteRow {
+    /// Function of the site ("" when unsymbolized).
+    pub function: String,
+    /// Source file ("" when unknown).
+    pub file: String,
+    /// Line (0 when unknown).
+    pub line: i64,
+    /// Address and binary, for unsymbolized sites.
+    pub location: String,
+    /// The values.
+    #[serde(flatten)]
+    pub values: HeapValues,
+    /// Average object size in bytes.
+    pub avg_size: Option<i64>,
+}
+
+impl SiteRow {
+    /// `function file:line`, or the address form for unsymbolized sites.
+    pub fn display_name(&self) -> String {
+        if self.function.is_empty() && self.file.is_empty() {
+            return self.location.clone();
+        }
+        let mut s = self.function.clone();
+        if !self.file.is_empty() {
+            if !s.is_empty() {
+                s.push(' ');
+            }
+            s.push_str(&self.file);
+            if self.line != 0 {
+                s.push_str(&format!(":{}", self.line));
+            }
+        }
+        s
+    }
+}
+
+/// The report: rows, totals, and which columns exist.
+#[derive(Debug, Clone, Serialize)]
+pub struct SitesReport {
+    /// Sites, in the requested order.
+    pub rows: Vec<SiteRow>,
+    /// Totals over all samples.
+    pub total: HeapValues,
+    /// Number of sites before `limit`.
+    pub site_count: usize,
+}
+
+/// Options for [`sites`].
+#[derive(Debug, Clone, Default)]
+pub struct SiteOptions {
+    /// Row order.
+    pub sort: SiteSort,
+    /// Keep at most this many rows.
+    pub limit: Option<usize>,
+}
+
+/// Where each heap quantity sits in the sample values.
+#[derive(Debug, Clone, Copy, Default)]
+struct Columns {
+    inuse_space: Option<usize>,
+    inuse_objects: Option<usize>,
+    alloc_space: Option<usize>,
+    alloc_objects: Option<usize>,
+}
+
+fn columns(p: &Profile) -> Columns {
+    let names = p.sample_type_names();
+    let find = |cands: &[&str]| cands.iter().find_map(|c| names.iter().position(|n| n == c));
+    Columns {
+        inuse_space: find(&["inuse_space", "space"]),
+        inuse_objects: find(&["inuse_objects", "objects"]),
+        alloc_space: find(&["alloc_space"]),
+        alloc_objects: find(&["alloc_objects"]),
+    }
+}
+
+/// Computes the allocation sites of a heap profile.
+pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
+    let cols = columns(p);
+    if cols.inuse_space.is_none() && cols.alloc_space.is_none() && cols.inuse_objects.is_none() {
+        let names = p.sample_type_names().join(", ");
+        return Err(format!(
+            "not a heap profile: no inuse/alloc space or objects among its sample types ({names})"
+        ));
+    }
+    let pb = p.pb();
+    let drop_src = {
+        let own = p.str(pb.drop_frames);
+        if own.is_empty() {
+            ALLOC_DROP.to_string()
+        } else {
+            format!("{ALLOC_DROP}|{own}")
+        }
+    };
+    let drop = Regex::new(&format!("^({drop_src})$")).map_err(|e| format!("bad drop_frames regexp: {e}"))?;
+    let keep_src = {
+        let own = p.str(pb.keep_frames);
+        if own.is_empty() {
+            ALLOC_KEEP.to_string()
+        } else {
+            format!("{ALLOC_KEEP}|{own}")
+        }
+    };
+    let keep = Regex::new(&format!("^({keep_src})$")).map_err(|e| format!("bad keep_frames regexp: {e}"))?;
+    let prunes = |name: &str| {
+        let simple = simplify_func(name);
+        drop.is_match(simple) && !keep.is_match(simple)
+    };
+
+    // Per location: the index of the first line kept after pruning (None = whole location pruned), and whether
+    // pruning applies at all.
+    #[derive(Clone, Copy)]
+    enum Cut {
+        None,
+        Partial(usize),
+        Whole,
+    }
+    let cuts: Vec<Cut> = pb
+        .location
+        .iter()
+        .map(|loc| {
+            let hit = (0..loc.line.len()).rev().find(|&i| {
+                p.function(loc.line[i].function_id).is_some_and(|f| {
+                    let n = p.str(f.name);
+                    !n.is_empty() && prunes(n)
+                })
+            });
+            match hit {
+                None => Cut::None,
+                Some(i) if i == loc.line.len() - 1 => Cut::Whole,
+                Some(i) => Cut::Partial(i + 1),
+            }
+        })
+        .collect();
+
+    let value = |s: &crate::profile::pb::Sample, c: Option<usize>| c.and_then(|i| s.value.get(i).copied());
+    let mut by_site: HashMap<(String, String, i64, String), HeapValues> = HashMap::new();
+    let mut total = HeapValues::default();
+    for s in &pb.sample {
+        let vals = HeapValues {
+            inuse_space: value(s, cols.inuse_space),
+            inuse_objects: value(s, cols.inuse_objects),
+            alloc_space: value(s, cols.alloc_space),
+            alloc_objects: value(s, cols.alloc_objects),
+        };
+        total.add(&vals);
+        if [
+            vals.inuse_space,
+            vals.inuse_objects,
+            vals.alloc_space,
+            vals.alloc_objects,
+        ]
+        .iter()
+        .all(|v| v.unwrap_or(0) == 0)
+        {
+            continue;
+        }
+        let locs: Vec<usize> = s.location_id.iter().filter_map(|id| p.location_index(*id)).collect();
+        // pprof's Prune: scan from the root; after the first user frame, cut at the first pruned location.
+        let mut leaf = 0;
+        let mut found_user = false;
+        for i in (0..locs.len()).rev() {
+            match cuts[locs[i]] {
+                Cut::None => {
+                    found_user = true;
+                    continue;
+                }
+                _ if !found_user => continue,
+                Cut::Whole => {
+                    leaf = i + 1;
+                    break;
+                }
+                Cut::Partial(_) => {
+                    leaf = i;
+                    break;
+                }
+            }
+        }
+        let key = match locs.get(leaf) {
+            None => (String::new(), String::new(), 0, "<no stack>".to_string()),
+            Some(&li) => {
+                let loc = &pb.location[li];
+                let objfile = p.mapping(loc.mapping_id).map_or("", |m| p.str(m.filename));
+                let location = format!("{:#x} [{}]", loc.address, super::graph::basename(objfile));
+                // Prune trims a partially pruned location to the lines above the allocator everywhere.
+                let ln = match cuts[li] {
+                    Cut::Partial(k) => loc.line.get(k),
+                    _ => loc.line.first(),
+                };
+                match ln.and_then(|ln| p.function(ln.function_id).map(|f| (f, ln.line))) {
+                    Some((f, line)) => (
+                        p.str(f.name).to_string(),
+                        p.str(f.filename).to_string(),
+                        line,
+                        String::new(),
+                    ),
+                    None => (String::new(), String::new(), 0, location),
+                }
+            }
+        };
+        by_site.entry(key).or_default().add(&vals);
+    }
+
+    let mut rows: Vec<SiteRow> = by_site
+        .into_iter()
+        .map(|((function, file, line, location), values)| SiteRow {
+            function,
+            file,
+            line,
+            location,
+            avg_size: values.avg_size(),
+            values,
+        })
+        .collect();
+    let key = |r: &SiteRow| -> i64 {
+        let v = &r.values;
+        match opts.sort {
+            SiteSort::InuseSpace => v.inuse_space.or(v.alloc_space).unwrap_or(0),
+            SiteSort::InuseObjects => v.inuse_objects.unwrap_or(0),
+            SiteSort::AllocSpace => v.alloc_space.unwrap_or(0),
+            SiteSort::AllocObjects => v.alloc_objects.unwrap_or(0),
+            SiteSort::AvgSize => r.avg_size.unwrap_or(0),
+            SiteSort::Name => 0,
+        }
+    };
+    rows.sort_by(|a, b| {
+        key(b)
+            .abs()
+            .cmp(&key(a).abs())
+            .then_with(|| {
+                b.values
+                    .alloc_space
+                    .unwrap_or(0)
+                    .cmp(&a.values.alloc_space.unwrap_or(0))
+            })
+            .then_with(|| a.display_name().cmp(&b.display_name()))
+    });
+    let site_count = rows.len();
+    if let Some(n) = opts.limit {
+        rows.truncate(n);
+    }
+    Ok(SitesReport {
+        rows,
+        total,
+        site_count,
+    })
+}
+
+/// pprof's `simplifyFunc`: drop a C++ parameter list, keeping `(anonymous namespace)` and `operator()`.
+fn simplify_func(name: &str) -> &str {
+    let name = name.strip_prefix('.').unwrap_or(name);
+    let mut i = 0;
+    let bytes = name.as_bytes();
+    while i < bytes.len() {
+        let rest = &name[i..];
+        if rest.starts_with("(anonymous namespace)") {
+            i += "(anonymous namespace)".len();
+            continue;
+        }
+        if rest.starts_with("operator()") {
+            i += "operator()".len();
+            continue;
+        }
+        if bytes[i] == b'(' {
+            return &name[..i];
+        }
+        i += 1;
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simplify_keeps_reserved_parens() {
+        assert_eq!(simplify_func("foo(int, char)"), "foo");
+        assert_eq!(
+            simplify_func("(anonymous namespace)::f(int)"),
+            "(anonymous namespace)::f"
+        );
+        assert_eq!(simplify_func("X::operator()(int) const"), "X::operator()");
+        assert_eq!(simplify_func(".malloc"), "malloc");
+    }
+}

@@ -1,0 +1,3 @@
+module heapdemo
+
+go 1.27
