@@ -20,6 +20,12 @@ pub enum Command {
     Top(Box<TopArgs>),
     /// Allocation sites of a heap profile with inuse/alloc space and objects side by side.
     Sites(SitesArgs),
+    /// Write a copy of a profile with functions, files, lines and inline frames filled in from the binaries.
+    Symbolize(SymbolizeArgs),
+    /// Every location's raw address, its normalization (offset, ELF address, section, symbol) and frames.
+    Addrs(AddrsArgs),
+    /// Addresses to function, file and line, as GNU addr2line (plus --format json, runtime addresses via --maps/--pid).
+    Addr2line(Addr2lineArgs),
 }
 
 /// Options every report shares.
@@ -31,6 +37,55 @@ pub struct Common {
     /// Refuse profiles that decompress to more than this many bytes (guards against gzip bombs).
     #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
     pub max_decompressed: u64,
+}
+
+/// Where binaries come from, for the commands that symbolize.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SymArgs {
+    /// A binary or shared library to symbolize with (repeatable); matched to mappings by build ID, then file name.
+    #[arg(long = "binary", short = 'b', value_name = "PATH")]
+    pub binaries: Vec<PathBuf>,
+    /// Directories to search, with pprof's layouts (`:`-separated) [default: $PPROF_BINARY_PATH].
+    #[arg(long, value_name = "DIRS")]
+    pub search_path: Option<String>,
+    /// Global debug directory for build-id and debuglink lookups (repeatable) [default: /usr/lib/debug].
+    #[arg(long = "debug-dir", value_name = "DIR")]
+    pub debug_dirs: Vec<PathBuf>,
+    /// Symbol source: auto (DWARF, else Go pclntab, else symbol table), dwarf, pclntab, symtab.
+    #[arg(long, default_value = "auto", value_name = "SOURCE")]
+    pub symbols: String,
+    /// Re-symbolize mappings that already carry symbols.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SymbolizeArgs {
+    /// Profile to symbolize; `-` reads standard input.
+    pub profile: PathBuf,
+    /// Output file (gzipped profile.proto), written atomically.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: PathBuf,
+    /// The main executable (the first mapping's binary), as in `go tool pprof BINARY PROFILE`.
+    #[arg(long, value_name = "PATH")]
+    pub main_binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub sym: SymArgs,
+    /// Refuse profiles that decompress to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
+    pub max_decompressed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct AddrsArgs {
+    /// Profile file; `-` reads standard input.
+    pub profile: PathBuf,
+    /// The main executable (the first mapping's binary).
+    pub main_binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub sym: SymArgs,
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +104,8 @@ pub struct TopArgs {
     pub binary: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub sym: SymArgs,
     /// Sample type to report, by name or 0-based index [default: the profile's default type, else the last].
     #[arg(long, short = 'i', value_name = "NAME|N")]
     pub sample_index: Option<String>,
@@ -121,12 +178,56 @@ pub struct TopArgs {
 pub struct SitesArgs {
     /// Heap profile file (profile.proto, gzipped or not); `-` reads standard input.
     pub profile: PathBuf,
+    /// The main executable (the first mapping's binary).
+    pub binary: Option<PathBuf>,
     #[command(flatten)]
     pub common: Common,
+    #[command(flatten)]
+    pub sym: SymArgs,
     /// Order rows by: inuse_space, inuse_objects, alloc_space, alloc_objects, avg_size, name.
     #[arg(long, default_value = "inuse_space")]
     pub sort: String,
     /// Show at most N sites.
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct Addr2lineArgs {
+    /// The binary (required unless --maps or --pid is given; then it serves the maps lines naming it).
+    #[arg(short = 'e', long = "exe", value_name = "BIN")]
+    pub exe: Option<PathBuf>,
+    /// Hexadecimal addresses (with or without 0x); none: one per line from standard input.
+    #[arg(value_name = "ADDR")]
+    pub addrs: Vec<String>,
+    /// Print the function name before file:line.
+    #[arg(short = 'f', long)]
+    pub functions: bool,
+    /// Print all inline frames, innermost first.
+    #[arg(short = 'i', long)]
+    pub inlines: bool,
+    /// Demangle names (raw linkage names otherwise).
+    #[arg(short = 'C', long)]
+    pub demangle: bool,
+    /// Print the address before its answer.
+    #[arg(short = 'a', long)]
+    pub addresses: bool,
+    /// Print file base names only.
+    #[arg(short = 's', long)]
+    pub basenames: bool,
+    /// One line per frame: `func at file:line`, callers prefixed `(inlined by)`.
+    #[arg(short = 'p', long)]
+    pub pretty_print: bool,
+    /// Output format: text (GNU addr2line's) or json (one object per address and line).
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub format: String,
+    /// A /proc/PID/maps text: addresses are runtime addresses of that process.
+    #[arg(long, value_name = "FILE", conflicts_with = "pid")]
+    pub maps: Option<PathBuf>,
+    /// Read /proc/PID/maps of a running process: addresses are its runtime addresses.
+    #[arg(long, value_name = "PID")]
+    pub pid: Option<u32>,
+    /// Directory to search for the files named in maps lines (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub search_path: Vec<PathBuf>,
 }

@@ -5,14 +5,17 @@ mod cli;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result, anyhow};
 use clap::Parser;
 use regex::Regex;
 
-use cli::{Cli, Command, Common};
+use cli::{Cli, Command, Common, SymArgs};
+use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::profile::{self, LoadOptions, Profile};
-use pprofsym::report::render::{render_info, render_sites, render_top, Format};
+use pprofsym::report::render::{Format, render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, SiteSort, TopOptions};
+use pprofsym::symbolize::profile::{apply, resolve_profile};
+use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,10 +35,8 @@ fn run(cli: Cli) -> Result<()> {
             emit(&render_info(&report::info(&p), format(&a.common)?))
         }
         Command::Top(a) => {
-            let mut p = load(&a.profile, &a.common)?;
-            if let Some(bin) = &a.binary {
-                p.set_main_binary(&bin.to_string_lossy());
-            }
+            let p = load(&a.profile, &a.common)?;
+            let p = symbolize_for_report(p, a.binary.as_deref(), &a.sym)?;
             let shorthand = [
                 (a.inuse_space, "inuse_space"),
                 (a.inuse_objects, "inuse_objects"),
@@ -86,6 +87,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Sites(a) => {
             let p = load(&a.profile, &a.common)?;
+            let p = symbolize_for_report(p, a.binary.as_deref(), &a.sym)?;
             let sort = SiteSort::parse(&a.sort).ok_or_else(|| {
                 anyhow!(
                     "unknown --sort {:?} (inuse_space, inuse_objects, alloc_space, alloc_objects, avg_size, name)",
@@ -96,7 +98,114 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| anyhow!("{}: {e}", a.profile.display()))?;
             emit(&render_sites(&r, format(&a.common)?))
         }
+        Command::Addr2line(a) => addr2line(a),
+        Command::Symbolize(a) => {
+            let opts = LoadOptions {
+                max_decompressed: a.max_decompressed,
+            };
+            let p = profile::load(&a.profile, &opts)?;
+            let (mut sym, warn_prefix) = symbolizer(a.main_binary.as_deref(), &a.sym)?;
+            let res = resolve_profile(&p, &mut sym, a.sym.force);
+            for w in &res.warnings {
+                eprintln!("{warn_prefix}{w}");
+            }
+            let unsymbolized = res.unsymbolized_count(&p);
+            let symbolized = res.symbolized_count();
+            let mut out = apply(p, &res).map_err(|e| anyhow!("{}: {e}", a.profile.display()))?;
+            if let Some(bin) = &a.main_binary {
+                out.set_main_binary(&bin.to_string_lossy());
+            }
+            let bytes = profile::encode_gzip(out.pb());
+            profile::write_atomic(&a.output, &bytes).with_context(|| format!("writing {}", a.output.display()))?;
+            eprintln!(
+                "{}: {symbolized} locations symbolized, {unsymbolized} left unsymbolized",
+                a.output.display()
+            );
+            Ok(())
+        }
+        Command::Addrs(a) => {
+            let p = load(&a.profile, &a.common)?;
+            let (mut sym, _) = symbolizer(a.main_binary.as_deref(), &a.sym)?;
+            let res = resolve_profile(&p, &mut sym, true);
+            let r = report::addrs::addrs(&p, &res);
+            for w in &r.warnings {
+                eprintln!("pprofsym: {w}");
+            }
+            emit(&render_addrs(&r, format(&a.common)?))
+        }
     }
+}
+
+fn addr2line(a: cli::Addr2lineArgs) -> Result<()> {
+    use pprofsym::symbolize::addr2line::{self as a2l, Addr2lineOptions, OutputFormat};
+    let format = match a.format.as_str() {
+        "text" => OutputFormat::Gnu,
+        "json" => OutputFormat::Json,
+        f => return Err(anyhow!("unknown --format {f:?} (text, json)")),
+    };
+    let opts = Addr2lineOptions {
+        exe: a.exe,
+        functions: a.functions,
+        inlines: a.inlines,
+        demangle: a.demangle,
+        addresses: a.addresses,
+        basenames: a.basenames,
+        pretty: a.pretty_print,
+        format,
+        maps: a.maps.or(a.pid.map(a2l::proc_maps_path)),
+        search_path: a.search_path,
+    };
+    let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+    // The error's own message names the file; no cause chain (it would repeat it).
+    a2l::run(&opts, &a.addrs, &mut stdin.lock(), &mut stdout.lock(), &mut stderr.lock()).map_err(|e| anyhow!("{e}"))
+}
+
+/// A symbolizer configured from the command line and the environment.
+fn symbolizer(main: Option<&std::path::Path>, a: &SymArgs) -> Result<(Symbolizer, &'static str)> {
+    let search = a
+        .search_path
+        .clone()
+        .or_else(|| std::env::var("PPROF_BINARY_PATH").ok())
+        .unwrap_or_default();
+    let mut locator = LocatorConfig {
+        binaries: a.binaries.clone(),
+        main_binary: main.map(std::path::Path::to_path_buf),
+        search_path: LocatorConfig::parse_search_path(&search),
+        ..LocatorConfig::default()
+    };
+    if !a.debug_dirs.is_empty() {
+        locator.debug_dirs = a.debug_dirs.clone();
+    }
+    let source = match a.symbols.as_str() {
+        "auto" => SymbolSource::Auto,
+        "dwarf" => SymbolSource::Dwarf,
+        "pclntab" => SymbolSource::Pclntab,
+        "symtab" => SymbolSource::Symtab,
+        s => return Err(anyhow!("unknown --symbols {s:?} (auto, dwarf, pclntab, symtab)")),
+    };
+    Ok((Symbolizer::new(SymbolizerOptions { locator, source }), "pprofsym: "))
+}
+
+/// Symbolizes `p` in memory when binaries were named (positional main binary or --binary), so every report
+/// sees functions and lines; otherwise returns it unchanged.
+fn symbolize_for_report(mut p: Profile, main: Option<&std::path::Path>, a: &SymArgs) -> Result<Profile> {
+    if main.is_none() && a.binaries.is_empty() {
+        return Ok(p);
+    }
+    let (mut sym, prefix) = symbolizer(main, a)?;
+    let res = resolve_profile(&p, &mut sym, a.force);
+    for w in &res.warnings {
+        eprintln!("{prefix}{w}");
+    }
+    let missing = res.unsymbolized_count(&p);
+    if missing > 0 {
+        eprintln!("{prefix}{missing} locations left unsymbolized");
+    }
+    p = apply(p, &res).map_err(|e| anyhow!("{e}"))?;
+    if let Some(bin) = main {
+        p.set_main_binary(&bin.to_string_lossy());
+    }
+    Ok(p)
 }
 
 fn load(path: &std::path::Path, common: &Common) -> Result<Profile> {

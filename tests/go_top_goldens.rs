@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use pprofsym::profile::{load, LoadOptions};
+use pprofsym::profile::{LoadOptions, load};
 use pprofsym::report::top::render_text;
-use pprofsym::report::{top, Filters, Granularity, TopOptions};
+use pprofsym::report::{Filters, Granularity, TopOptions, top};
 use regex::Regex;
 
 fn root() -> PathBuf {

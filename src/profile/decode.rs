@@ -106,15 +106,33 @@ pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> 
 }
 
 fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit as usize));
-    let mut reader = MultiGzDecoder::new(data).take(limit.saturating_add(1));
-    reader
-        .read_to_end(&mut out)
-        .map_err(|e| format!("corrupt gzip data: {e}"))?;
-    if out.len() as u64 > limit {
-        return Err(format!(
-            "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise --max-decompressed)"
-        ));
+    // Never hold more than limit + 1 bytes: the buffer grows by doubling but is capped there, so a bomb costs at
+    // most the limit (read_to_end's own growth could reserve twice that).
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut out: Vec<u8> = Vec::with_capacity(data.len().saturating_mul(4).clamp(64 << 10, 1 << 30).min(cap));
+    let mut reader = MultiGzDecoder::new(data);
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() >= cap {
+                return Err(format!(
+                    "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise --max-decompressed)"
+                ));
+            }
+            let grow = out.len().max(64 << 10).min(cap - out.len());
+            out.try_reserve_exact(grow)
+                .map_err(|_| format!("out of memory decompressing {} bytes", out.len() + grow))?;
+        }
+        let len = out.len();
+        let spare = out.capacity() - len;
+        out.resize(len + spare, 0);
+        match reader.read(&mut out[len..]) {
+            Ok(0) => {
+                out.truncate(len);
+                return Ok(out);
+            }
+            Ok(n) => out.truncate(len + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => out.truncate(len),
+            Err(e) => return Err(format!("corrupt gzip data: {e}")),
+        }
     }
-    Ok(out)
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::pb;
-use super::validate::{validate, Indices};
+use super::validate::{Indices, validate};
 
 /// Maps a non-zero id to its position in a repeated field: a dense table when ids are small (the common case:
 /// producers number from 1), a hash map otherwise.
@@ -169,10 +169,10 @@ impl Profile {
         }
         let Some(choice) = choice.filter(|c| !c.is_empty()) else {
             let dflt = self.str(self.pb.default_sample_type);
-            if !dflt.is_empty() {
-                if let Some(i) = names.iter().position(|n| *n == dflt) {
-                    return Ok(i);
-                }
+            if !dflt.is_empty()
+                && let Some(i) = names.iter().position(|n| *n == dflt)
+            {
+                return Ok(i);
             }
             return Ok(names.len() - 1);
         };

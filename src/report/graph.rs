@@ -247,31 +247,31 @@ impl Prepared {
             // Which lines survive hide/show.
             let mut keep: Vec<bool> = vec![true; loc.line.len()];
             if any_filter {
-                if let Some(re) = &filters.ignore {
-                    if loc_matches(re) {
-                        matches.ignore = true;
-                        focus_state[li] = Some(false);
-                    }
+                if let Some(re) = &filters.ignore
+                    && loc_matches(re)
+                {
+                    matches.ignore = true;
+                    focus_state[li] = Some(false);
                 }
                 if focus_state[li].is_none() && filters.focus.as_ref().is_none_or(&loc_matches) {
                     matches.focus = true;
                     focus_state[li] = Some(true);
                 }
-                if let Some(re) = &filters.hide {
-                    if loc_matches(re) {
-                        matches.hide = true;
-                        if mapping.is_some() && re.is_match(objfile) {
-                            keep.iter_mut().for_each(|k| *k = false);
-                        } else {
-                            for (k, ln) in keep.iter_mut().zip(&loc.line) {
-                                if line_matches(re, ln) {
-                                    *k = false;
-                                }
+                if let Some(re) = &filters.hide
+                    && loc_matches(re)
+                {
+                    matches.hide = true;
+                    if mapping.is_some() && re.is_match(objfile) {
+                        keep.iter_mut().for_each(|k| *k = false);
+                    } else {
+                        for (k, ln) in keep.iter_mut().zip(&loc.line) {
+                            if line_matches(re, ln) {
+                                *k = false;
                             }
                         }
-                        if !keep.iter().any(|k| *k) {
-                            hidden[li] = true;
-                        }
+                    }
+                    if !keep.iter().any(|k| *k) {
+                        hidden[li] = true;
                     }
                 }
                 if let Some(re) = &filters.show {
@@ -431,24 +431,22 @@ impl Prepared {
                         seen[node as usize] = stamp;
                         cum[node as usize] += w;
                     }
-                    if with_edges {
-                        if let Some(p) = parent.filter(|p| *p != node) {
-                            let inline = ni != nodes.len() - 1;
-                            let id = *edge_ids.entry((p, node)).or_insert_with(|| {
-                                edges.push(Edge {
-                                    dst: node,
-                                    weight: 0,
-                                    inline: true,
-                                });
-                                edge_seen.push(u32::MAX);
-                                edges.len() - 1
+                    if with_edges && let Some(p) = parent.filter(|p| *p != node) {
+                        let inline = ni != nodes.len() - 1;
+                        let id = *edge_ids.entry((p, node)).or_insert_with(|| {
+                            edges.push(Edge {
+                                dst: node,
+                                weight: 0,
+                                inline: true,
                             });
-                            if edge_seen[id] != stamp {
-                                edge_seen[id] = stamp;
-                                let e = &mut edges[id];
-                                e.weight += w;
-                                e.inline &= inline;
-                            }
+                            edge_seen.push(u32::MAX);
+                            edges.len() - 1
+                        });
+                        if edge_seen[id] != stamp {
+                            edge_seen[id] = stamp;
+                            let e = &mut edges[id];
+                            e.weight += w;
+                            e.inline &= inline;
                         }
                     }
                     parent = Some(node);

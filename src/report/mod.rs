@@ -1,5 +1,6 @@
 //! Reports: each is a function from a profile to rows; rendering is separate ([`render`]).
 
+pub mod addrs;
 pub mod graph;
 pub mod info;
 pub mod labels;
@@ -9,6 +10,6 @@ pub mod sites;
 pub mod top;
 
 pub use graph::{Filters, Granularity};
-pub use info::{info, Info};
-pub use sites::{sites, SiteOptions, SiteSort, SitesReport};
-pub use top::{top, TopOptions, TopReport, TopRow};
+pub use info::{Info, info};
+pub use sites::{SiteOptions, SiteSort, SitesReport, sites};
+pub use top::{TopOptions, TopReport, TopRow, top};

@@ -5,7 +5,7 @@ use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyl
 use super::info::Info;
 use super::measure::{percentage, scaled_label};
 use super::sites::SitesReport;
-use super::top::{render_text, TopReport};
+use super::top::{TopReport, render_text};
 
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,6 +299,88 @@ pub fn render_info(i: &Info, f: Format) -> String {
                 out.push('\n');
             }
             out
+        }
+    }
+}
+
+fn hex_opt(v: Option<u64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:#x}"))
+}
+
+/// Renders the `addrs` report.
+pub fn render_addrs(r: &super::addrs::AddrsReport, f: Format) -> String {
+    use super::addrs::chain;
+    match f {
+        Format::Json => serde_json::to_string_pretty(r).expect("report serializes") + "\n",
+        Format::Csv => {
+            let mut out = String::from(
+                "id,address,mapping_id,mapping_file,mapping_range,file_offset,svma,section,symbol,source,binary_frames,profile_frames,agreement,note\n",
+            );
+            for row in &r.rows {
+                out.push_str(&format!(
+                    "{},{:#x},{},{},{},{},{},{},{},{},{},{},{:?},{}\n",
+                    row.id,
+                    row.address,
+                    row.mapping_id,
+                    csv_field(&row.mapping_file),
+                    row.mapping_range,
+                    hex_opt(row.file_offset),
+                    hex_opt(row.svma),
+                    row.section.as_deref().unwrap_or(""),
+                    csv_field(row.symbol.as_deref().unwrap_or("")),
+                    row.source.as_deref().unwrap_or(""),
+                    csv_field(&chain(&row.binary_frames)),
+                    csv_field(&chain(&row.profile_frames)),
+                    row.agreement,
+                    csv_field(row.note.as_deref().unwrap_or("")),
+                ));
+            }
+            out
+        }
+        Format::Table | Format::Text => {
+            let headers = [
+                "id",
+                "address",
+                "mapping",
+                "file off",
+                "ELF addr",
+                "section",
+                "symbol",
+                "frames (binary)",
+                "profile",
+            ];
+            let mut t = new_table(&headers, &[0, 1, 3, 4]);
+            for row in &r.rows {
+                let mapping = if row.mapping_file.is_empty() {
+                    row.mapping_range.clone()
+                } else {
+                    format!("{} {}", super::graph::basename(&row.mapping_file), row.mapping_range)
+                };
+                let frames = if row.binary_frames.is_empty() {
+                    row.note.clone().unwrap_or_else(|| "-".into())
+                } else {
+                    chain(&row.binary_frames)
+                };
+                let profile = match row.agreement {
+                    super::addrs::Agreement::Agree => "agree".to_string(),
+                    super::addrs::Agreement::Differ => format!("differ: {}", chain(&row.profile_frames)),
+                    super::addrs::Agreement::ProfileOnly => format!("profile only: {}", chain(&row.profile_frames)),
+                    super::addrs::Agreement::BinaryOnly => "binary only".to_string(),
+                    super::addrs::Agreement::Neither => "-".to_string(),
+                };
+                t.add_row(vec![
+                    row.id.to_string(),
+                    format!("{:#x}", row.address),
+                    mapping,
+                    hex_opt(row.file_offset),
+                    hex_opt(row.svma),
+                    row.section.clone().unwrap_or_else(|| "-".into()),
+                    row.symbol.clone().unwrap_or_else(|| "-".into()),
+                    frames,
+                    profile,
+                ]);
+            }
+            format!("{t}\n{}\n", r.summary())
         }
     }
 }

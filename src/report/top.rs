@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::graph::{Filters, Granularity, Prepared};
-use super::labels::{profile_labels, LabelOptions};
+use super::labels::{LabelOptions, profile_labels};
 use super::measure::{percentage, scale, scaled_label};
 use crate::profile::Profile;
 
@@ -234,11 +234,7 @@ fn select_output_unit(requested: &str, sample_unit: &str, g: &super::graph::Grap
     if min_unit != max_unit && min.saturating_mul(100) < total {
         unit = scale(min.saturating_mul(100), sample_unit, "minimum").1;
     }
-    if unit.is_empty() {
-        sample_unit.to_string()
-    } else {
-        unit
-    }
+    if unit.is_empty() { sample_unit.to_string() } else { unit }
 }
 
 /// Renders the report exactly as `go tool pprof -top` prints it.

@@ -1,0 +1,265 @@
+//! Finding the file for a profile mapping, and the separate debug file for a binary.
+//!
+//! Binary candidates, in order (the first that opens and whose build ID agrees wins):
+//!
+//! 1. for the main mapping, the explicit main binary;
+//! 2. explicit binaries whose build ID equals the mapping's;
+//! 3. explicit binaries whose file name equals the mapping's file name;
+//! 4. for each search directory, pprof's `PPROF_BINARY_PATH` layouts (google/pprof
+//!    `internal/driver/fetch.go` `locateBinaries`): with a build ID `dir/<id>/<basename>`,
+//!    every file in `dir/<id>/`, `dir/<full path>/<id>`, `dir/<id[:2]>/<id[2:]>.debug`;
+//!    then `dir/<basename>`, `dir/<full path>`, `dir/<full path>.debug`,
+//!    `dir/<path dir>/.debug/<basename>.debug`, `dir/usr/lib/debug/<path dir>/<basename>.debug`;
+//! 5. the mapping's own path;
+//! 6. for each debug root, `<root>/.build-id/<id[:2]>/<id[2:]>` and the same with `.debug`.
+//!
+//! A candidate whose build ID differs from a non-empty mapping build ID is refused and a
+//! warning naming both IDs is collected. A candidate that exists but does not open (not
+//! ELF, truncated) is skipped with a warning. Nothing is printed.
+//!
+//! Debug files for a binary without `.debug_info` (GDB's order): `<root>/.build-id/xx/rest.debug`
+//! for each debug root, then the `.gnu_debuglink` name in the binary's directory, in its
+//! `.debug/` subdirectory, and under each debug root + the binary's directory. A debuglink
+//! candidate must match the CRC32; a build-ID candidate must match the build ID.
+
+use std::path::{Path, PathBuf};
+
+use super::{Binary, build_ids_match};
+
+/// Where to look for binaries and debug files.
+#[derive(Debug, Clone)]
+pub struct LocatorConfig {
+    /// Explicit binaries (`--binary`), matched by build ID, then by file name.
+    pub binaries: Vec<PathBuf>,
+    /// The main binary (`pprofsym [binary] profile`), used for the mapping flagged `is_main`.
+    pub main_binary: Option<PathBuf>,
+    /// Search directories (`PPROF_BINARY_PATH`, `:`-separated in the environment).
+    pub search_path: Vec<PathBuf>,
+    /// Global debug directories, `/usr/lib/debug` by default.
+    pub debug_dirs: Vec<PathBuf>,
+    /// Try the path recorded in the mapping itself (default true).
+    pub use_mapping_path: bool,
+}
+
+impl Default for LocatorConfig {
+    fn default() -> Self {
+        LocatorConfig {
+            binaries: Vec::new(),
+            main_binary: None,
+            search_path: Vec::new(),
+            debug_dirs: vec![PathBuf::from("/usr/lib/debug")],
+            use_mapping_path: true,
+        }
+    }
+}
+
+impl LocatorConfig {
+    /// Split a `PPROF_BINARY_PATH`-style value (`:`-separated, empty parts ignored).
+    pub fn parse_search_path(value: &str) -> Vec<PathBuf> {
+        value.split(':').filter(|s| !s.is_empty()).map(PathBuf::from).collect()
+    }
+}
+
+/// Finds files; caches the build IDs of the explicit binaries.
+#[derive(Debug)]
+pub struct Locator {
+    cfg: LocatorConfig,
+    /// Build ID of each explicit binary, read on first use (`None`: unreadable or no ID).
+    explicit_ids: Option<Vec<Option<String>>>,
+}
+
+fn basename(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+/// `root` joined with an absolute or relative path (its leading `/` dropped).
+fn under(root: &Path, p: &str) -> PathBuf {
+    root.join(p.trim_start_matches('/'))
+}
+
+impl Locator {
+    /// A locator over `cfg`.
+    pub fn new(cfg: LocatorConfig) -> Locator {
+        Locator {
+            cfg,
+            explicit_ids: None,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LocatorConfig {
+        &self.cfg
+    }
+
+    fn explicit_ids(&mut self) -> &[Option<String>] {
+        let bins = &self.cfg.binaries;
+        self.explicit_ids.get_or_insert_with(|| {
+            bins.iter()
+                .map(|p| Binary::open(p).ok().and_then(|b| b.build_id().map(str::to_string)))
+                .collect()
+        })
+    }
+
+    /// The candidate paths for a mapping, in search order.
+    pub fn binary_candidates(&mut self, filename: &str, build_id: &str, is_main: bool) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if is_main {
+            out.extend(self.cfg.main_binary.clone());
+        }
+        if !build_id.is_empty() {
+            let ids = self.explicit_ids().to_vec();
+            for (p, id) in self.cfg.binaries.iter().zip(ids) {
+                if id.is_some_and(|id| build_ids_match(&id, build_id)) {
+                    out.push(p.clone());
+                }
+            }
+        }
+        let base = basename(filename);
+        if !base.is_empty() {
+            for p in &self.cfg.binaries {
+                if p.file_name().is_some_and(|n| n.to_string_lossy() == base) {
+                    out.push(p.clone());
+                }
+            }
+        }
+        for dir in &self.cfg.search_path {
+            if !build_id.is_empty() {
+                let id_dir = dir.join(build_id);
+                if !base.is_empty() {
+                    out.push(id_dir.join(base));
+                }
+                if let Ok(rd) = std::fs::read_dir(&id_dir) {
+                    let mut names: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+                    names.sort();
+                    out.extend(names);
+                }
+                if !filename.is_empty() {
+                    out.push(under(dir, filename).join(build_id));
+                }
+                if build_id.len() >= 2 {
+                    out.push(dir.join(&build_id[..2]).join(format!("{}.debug", &build_id[2..])));
+                }
+            }
+            if !base.is_empty() {
+                let parent = filename.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+                out.push(dir.join(base));
+                out.push(under(dir, filename));
+                out.push(under(dir, &format!("{filename}.debug")));
+                out.push(under(&under(dir, parent), ".debug").join(format!("{base}.debug")));
+                out.push(under(&under(dir, "usr/lib/debug"), parent).join(format!("{base}.debug")));
+            }
+        }
+        if self.cfg.use_mapping_path && filename.starts_with('/') {
+            out.push(PathBuf::from(filename));
+        }
+        if build_id.len() >= 2 {
+            for root in &self.cfg.debug_dirs {
+                let d = root.join(".build-id").join(&build_id[..2]);
+                out.push(d.join(&build_id[2..]));
+                out.push(d.join(format!("{}.debug", &build_id[2..])));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(p.clone()));
+        out
+    }
+
+    /// Find and open the binary for a mapping. Refused candidates add to `warnings`.
+    pub fn find_binary(
+        &mut self,
+        filename: &str,
+        build_id: &str,
+        is_main: bool,
+        warnings: &mut Vec<String>,
+    ) -> Option<Binary> {
+        for cand in self.binary_candidates(filename, build_id, is_main) {
+            if !cand.is_file() {
+                continue;
+            }
+            match Binary::open(&cand) {
+                Err(e) => warnings.push(format!("ignoring {e}")),
+                Ok(b) => {
+                    if build_id.is_empty() {
+                        return Some(b);
+                    }
+                    let got = b.build_id().unwrap_or("");
+                    if build_ids_match(got, build_id) {
+                        return Some(b);
+                    }
+                    warnings.push(format!(
+                        "ignoring {}: build ID mismatch (mapping {}, file {})",
+                        cand.display(),
+                        build_id,
+                        if got.is_empty() { "none" } else { got }
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Find the separate debug file for `bin`, if `bin` has no DWARF of its own.
+    pub fn find_debug_file(&self, bin: &Binary, warnings: &mut Vec<String>) -> Option<Binary> {
+        if bin.has_dwarf() {
+            return None;
+        }
+        if let Some(id) = bin.build_id().filter(|id| id.len() >= 2) {
+            for root in &self.cfg.debug_dirs {
+                let p = root
+                    .join(".build-id")
+                    .join(&id[..2])
+                    .join(format!("{}.debug", &id[2..]));
+                if !p.is_file() {
+                    continue;
+                }
+                match Binary::open(&p) {
+                    Ok(d) if d.build_id().is_some_and(|got| build_ids_match(got, id)) => {
+                        return Some(d);
+                    }
+                    Ok(d) => warnings.push(format!(
+                        "ignoring {}: build ID mismatch (binary {}, debug file {})",
+                        p.display(),
+                        id,
+                        d.build_id().unwrap_or("none")
+                    )),
+                    Err(e) => warnings.push(format!("ignoring {e}")),
+                }
+            }
+        }
+        let link = bin.debuglink()?;
+        let dir = bin.path().parent().unwrap_or(Path::new("."));
+        let mut cands = vec![dir.join(&link.name), dir.join(".debug").join(&link.name)];
+        let abs_dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        for root in &self.cfg.debug_dirs {
+            cands.push(under(root, &abs_dir.to_string_lossy()).join(&link.name));
+        }
+        for p in cands {
+            if !p.is_file() || same_file(&p, bin.path()) {
+                continue;
+            }
+            match Binary::open(&p) {
+                Err(e) => warnings.push(format!("ignoring {e}")),
+                Ok(d) => {
+                    let crc = crc32fast::hash(d.data());
+                    if crc == link.crc {
+                        return Some(d);
+                    }
+                    warnings.push(format!(
+                        "ignoring {}: CRC mismatch (debuglink {:08x}, file {:08x})",
+                        p.display(),
+                        link.crc,
+                        crc
+                    ));
+                }
+            }
+        }
+        None
+    }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

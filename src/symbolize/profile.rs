@@ -1,0 +1,243 @@
+//! Symbolizing a whole profile: every location of every mapping that has a binary is resolved once, and the
+//! answers either replace the locations' lines (`symbolize`, `top`/`sites` with binaries) or are shown next to
+//! them (`addrs`).
+//!
+//! Follows google/pprof's local symbolization: mappings that already carry symbols are skipped unless forced;
+//! pseudo mappings (`[vdso]`, …) are never symbolized; a non-empty frame list replaces `Location.line`
+//! (innermost first) and clears `is_folded`; functions are deduplicated by (name, system name, file, start line);
+//! the mapping flags are set from what was found. Nothing else changes: sample values, labels, comments, period,
+//! time and runtime addresses are kept.
+
+use std::collections::HashMap;
+
+use super::{MappingInfo, ResolveError, Resolved, Symbolizer};
+use crate::addr::{FileOffset, RuntimeAddr};
+use crate::profile::{Profile, pb};
+
+/// What happened to one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MappingStatus {
+    /// Resolved against this binary.
+    Symbolized {
+        /// The file used.
+        binary: String,
+    },
+    /// The mapping already had symbols and `force` was off.
+    AlreadySymbolized,
+    /// A pseudo mapping such as `[vdso]`.
+    Unsymbolizable,
+    /// No usable binary (missing, or its build ID differed: see the warnings).
+    NoBinary,
+    /// No location refers to it.
+    Unused,
+}
+
+/// Per-location answer.
+#[derive(Debug, Clone)]
+pub enum LocationAnswer {
+    /// Not looked up (its mapping was skipped, or it has none).
+    Skipped,
+    /// Looked up.
+    Resolved(Box<Resolved>),
+    /// Lookup failed (outside every segment, bad debug info).
+    Failed(String),
+}
+
+/// The lookups for a profile, in `pb().location` order.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// One answer per location.
+    pub locations: Vec<LocationAnswer>,
+    /// One status per mapping, in `pb().mapping` order.
+    pub mappings: Vec<MappingStatus>,
+    /// Soft problems (missing binaries, build-ID mismatches, lookup failures), one line each.
+    pub warnings: Vec<String>,
+}
+
+impl Resolution {
+    /// Locations that were looked up and got at least one frame.
+    pub fn symbolized_count(&self) -> usize {
+        self.locations
+            .iter()
+            .filter(|a| matches!(a, LocationAnswer::Resolved(r) if !r.frames.is_empty()))
+            .count()
+    }
+
+    /// Locations in mappings that needed symbols but got none (no binary, failed lookups, no frames).
+    pub fn unsymbolized_count(&self, p: &Profile) -> usize {
+        p.pb()
+            .location
+            .iter()
+            .zip(&self.locations)
+            .filter(|(loc, a)| match a {
+                LocationAnswer::Resolved(r) => r.frames.is_empty(),
+                LocationAnswer::Failed(_) => true,
+                LocationAnswer::Skipped => {
+                    loc.line.is_empty()
+                        && p.mapping_index(loc.mapping_id).is_none_or(|i| {
+                            matches!(
+                                self.mappings[i],
+                                MappingStatus::NoBinary | MappingStatus::Symbolized { .. }
+                            )
+                        })
+                }
+            })
+            .count()
+    }
+}
+
+fn has_symbols(m: &pb::Mapping) -> bool {
+    m.has_functions || m.has_filenames || m.has_line_numbers
+}
+
+/// Looks up every location of every symbolizable mapping. With `force`, mappings that already carry symbols are
+/// looked up too (as pprof's `-symbolize=force`).
+pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolution {
+    let pb = p.pb();
+    let mut locs_of: Vec<Vec<usize>> = vec![Vec::new(); pb.mapping.len()];
+    for (li, loc) in pb.location.iter().enumerate() {
+        if let Some(mi) = p.mapping_index(loc.mapping_id) {
+            locs_of[mi].push(li);
+        }
+    }
+    let mut locations = vec![LocationAnswer::Skipped; pb.location.len()];
+    let mut mappings = Vec::with_capacity(pb.mapping.len());
+    let mut warnings = Vec::new();
+    for (mi, m) in pb.mapping.iter().enumerate() {
+        if locs_of[mi].is_empty() {
+            mappings.push(MappingStatus::Unused);
+            continue;
+        }
+        if !force && has_symbols(m) {
+            mappings.push(MappingStatus::AlreadySymbolized);
+            continue;
+        }
+        let info = MappingInfo {
+            start: RuntimeAddr(m.memory_start),
+            limit: RuntimeAddr(m.memory_limit),
+            offset: FileOffset(m.file_offset),
+            filename: p.str(m.filename),
+            build_id: p.str(m.build_id),
+            is_main: mi == 0,
+        };
+        if info.is_unsymbolizable() {
+            mappings.push(MappingStatus::Unsymbolizable);
+            continue;
+        }
+        let Some(h) = sym.binary_for(&info) else {
+            mappings.push(MappingStatus::NoBinary);
+            continue;
+        };
+        let addrs: Vec<RuntimeAddr> = locs_of[mi]
+            .iter()
+            .map(|&li| RuntimeAddr(pb.location[li].address))
+            .collect();
+        let results = sym.resolve(h, &info, &addrs);
+        let mut failures = 0usize;
+        let mut first_failure = None;
+        for (&li, r) in locs_of[mi].iter().zip(results) {
+            locations[li] = match r {
+                Ok(r) => LocationAnswer::Resolved(Box::new(r)),
+                Err(e) => {
+                    failures += 1;
+                    let msg = describe(&e);
+                    first_failure.get_or_insert_with(|| msg.clone());
+                    LocationAnswer::Failed(msg)
+                }
+            };
+        }
+        if let Some(first) = first_failure {
+            warnings.push(format!(
+                "{}: {failures} of {} locations not symbolized (first: {first})",
+                info.filename,
+                locs_of[mi].len()
+            ));
+        }
+        mappings.push(MappingStatus::Symbolized {
+            binary: sym.binary(h).path().display().to_string(),
+        });
+    }
+    warnings.splice(0..0, sym.take_warnings());
+    Resolution {
+        locations,
+        mappings,
+        warnings,
+    }
+}
+
+fn describe(e: &ResolveError) -> String {
+    e.to_string()
+}
+
+/// Writes the answers of `res` into `p`: lines, functions, mapping flags. Returns the new, validated profile.
+pub fn apply(p: Profile, res: &Resolution) -> Result<Profile, String> {
+    let mut pb = p.into_pb();
+    let mut strings: HashMap<String, i64> = HashMap::with_capacity(pb.string_table.len());
+    for (i, s) in pb.string_table.iter().enumerate() {
+        strings.entry(s.clone()).or_insert(i as i64);
+    }
+    let mut intern = |table: &mut Vec<String>, s: &str| -> i64 {
+        if let Some(&i) = strings.get(s) {
+            return i;
+        }
+        let i = table.len() as i64;
+        table.push(s.to_string());
+        strings.insert(s.to_string(), i);
+        i
+    };
+    let mut next_fn = pb.function.iter().map(|f| f.id).max().unwrap_or(0) + 1;
+    let mut functions: HashMap<(i64, i64, i64, i64), u64> = HashMap::new();
+    let mut flags: Vec<[bool; 4]> = vec![[false; 4]; pb.mapping.len()];
+    let mapping_pos: HashMap<u64, usize> = pb.mapping.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
+
+    for (li, answer) in res.locations.iter().enumerate() {
+        let LocationAnswer::Resolved(r) = answer else { continue };
+        if r.frames.is_empty() {
+            continue;
+        }
+        let mut lines = Vec::with_capacity(r.frames.len());
+        let mut f = [false; 4];
+        for fr in &r.frames {
+            let name = intern(&mut pb.string_table, &fr.function);
+            let system = intern(&mut pb.string_table, &fr.system_name);
+            let file = intern(&mut pb.string_table, &fr.file);
+            let key = (name, system, file, fr.start_line as i64);
+            let id = *functions.entry(key).or_insert_with(|| {
+                let id = next_fn;
+                next_fn += 1;
+                pb.function.push(pb::Function {
+                    id,
+                    name,
+                    system_name: system,
+                    filename: file,
+                    start_line: fr.start_line as i64,
+                });
+                id
+            });
+            f[0] |= !fr.function.is_empty();
+            f[1] |= !fr.file.is_empty();
+            f[2] |= fr.line != 0;
+            lines.push(pb::Line {
+                function_id: id,
+                line: fr.line as i64,
+                column: fr.column as i64,
+            });
+        }
+        f[3] = true;
+        let loc = &mut pb.location[li];
+        loc.line = lines;
+        loc.is_folded = false;
+        if let Some(&mi) = mapping_pos.get(&loc.mapping_id) {
+            for (a, b) in flags[mi].iter_mut().zip(f) {
+                *a |= b;
+            }
+        }
+    }
+    for (m, f) in pb.mapping.iter_mut().zip(flags) {
+        m.has_functions |= f[0];
+        m.has_filenames |= f[1];
+        m.has_line_numbers |= f[2];
+        m.has_inline_frames |= f[3];
+    }
+    Profile::new(pb)
+}

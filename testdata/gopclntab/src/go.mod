@@ -1,0 +1,3 @@
+module example.com/inlfix
+
+go 1.19
