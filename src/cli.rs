@@ -54,9 +54,17 @@ pub struct SymArgs {
     /// Symbol source: auto (DWARF, else Go pclntab, else symbol table), dwarf, pclntab, symtab.
     #[arg(long, default_value = "auto", value_name = "SOURCE")]
     pub symbols: String,
+    /// C++ names in profiles: short (pprof's default: no parameters, templates, clone suffixes), templates,
+    /// full, none (linkage names).
+    #[arg(long, default_value = "short", value_name = "MODE")]
+    pub demangle: String,
     /// Re-symbolize mappings that already carry symbols.
     #[arg(long)]
     pub force: bool,
+    /// Do not open the files named in the profile's mappings: use only --binary, the main binary and the search
+    /// path (for reproducible output on machines whose system libraries differ).
+    #[arg(long)]
+    pub no_mapping_paths: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,8 @@ use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::profile::{self, LoadOptions, Profile};
 use pprofsym::report::render::{Format, render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, SiteSort, TopOptions};
-use pprofsym::symbolize::profile::{apply, resolve_profile};
+use pprofsym::symbolize::demangle::DemangleMode;
+use pprofsym::symbolize::profile::{apply_with, resolve_profile};
 use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
 
 fn main() -> ExitCode {
@@ -111,7 +112,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             let unsymbolized = res.unsymbolized_count(&p);
             let symbolized = res.symbolized_count();
-            let mut out = apply(p, &res).map_err(|e| anyhow!("{}: {e}", a.profile.display()))?;
+            let mut out =
+                apply_with(p, &res, demangle_mode(&a.sym)?).map_err(|e| anyhow!("{}: {e}", a.profile.display()))?;
             if let Some(bin) = &a.main_binary {
                 out.set_main_binary(&bin.to_string_lossy());
             }
@@ -157,7 +159,19 @@ fn addr2line(a: cli::Addr2lineArgs) -> Result<()> {
     };
     let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
     // The error's own message names the file; no cause chain (it would repeat it).
-    a2l::run(&opts, &a.addrs, &mut stdin.lock(), &mut stdout.lock(), &mut stderr.lock()).map_err(|e| anyhow!("{e}"))
+    a2l::run(
+        &opts,
+        &a.addrs,
+        &mut stdin.lock(),
+        &mut stdout.lock(),
+        &mut stderr.lock(),
+    )
+    .map_err(|e| anyhow!("{e}"))
+}
+
+fn demangle_mode(a: &SymArgs) -> Result<DemangleMode> {
+    DemangleMode::parse(&a.demangle)
+        .ok_or_else(|| anyhow!("unknown --demangle {:?} (short, templates, full, none)", a.demangle))
 }
 
 /// A symbolizer configured from the command line and the environment.
@@ -171,6 +185,7 @@ fn symbolizer(main: Option<&std::path::Path>, a: &SymArgs) -> Result<(Symbolizer
         binaries: a.binaries.clone(),
         main_binary: main.map(std::path::Path::to_path_buf),
         search_path: LocatorConfig::parse_search_path(&search),
+        use_mapping_path: !a.no_mapping_paths,
         ..LocatorConfig::default()
     };
     if !a.debug_dirs.is_empty() {
@@ -201,7 +216,7 @@ fn symbolize_for_report(mut p: Profile, main: Option<&std::path::Path>, a: &SymA
     if missing > 0 {
         eprintln!("{prefix}{missing} locations left unsymbolized");
     }
-    p = apply(p, &res).map_err(|e| anyhow!("{e}"))?;
+    p = apply_with(p, &res, demangle_mode(a)?).map_err(|e| anyhow!("{e}"))?;
     if let Some(bin) = main {
         p.set_main_binary(&bin.to_string_lossy());
     }

@@ -61,12 +61,20 @@ fn assert_rejected_path(path: &Path, extra: &[&str], expect: &str) {
 
 fn check_rejected(out: &Output, name: &str, expect: &str, what: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{what}: exit status {:?}, stderr {stderr:?}", out.status);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{what}: exit status {:?}, stderr {stderr:?}",
+        out.status
+    );
     assert!(out.stdout.is_empty(), "{what}: wrote to stdout");
     assert!(!stderr.contains("panicked"), "{what}: panic: {stderr}");
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{what}: stderr is not one line: {stderr:?}");
-    assert!(lines[0].contains(name), "{what}: stderr does not name {name}: {stderr:?}");
+    assert!(
+        lines[0].contains(name),
+        "{what}: stderr does not name {name}: {stderr:?}"
+    );
     assert!(lines[0].contains(expect), "{what}: stderr lacks {expect:?}: {stderr:?}");
 }
 
@@ -126,7 +134,9 @@ fn random_bytes() {
 
 #[test]
 fn gzip_of_junk() {
-    let junk: Vec<u8> = (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80).collect();
+    let junk: Vec<u8> = (0..2000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 0x80)
+        .collect();
     assert_rejected("junk.pb.gz", &gzip(&junk), "not a profile.proto message");
 }
 
@@ -222,9 +232,21 @@ fn huge_sparse_ids_are_fine_but_duplicates_are_not() {
 
 #[test]
 fn id_zero() {
-    assert_edit_rejected("zero-loc.pb.gz", |p| p.location[2].id = 0, "found location with reserved ID=0");
-    assert_edit_rejected("zero-func.pb.gz", |p| p.function[2].id = 0, "found function with reserved ID=0");
-    assert_edit_rejected("zero-map.pb.gz", |p| p.mapping[0].id = 0, "found mapping with reserved ID=0");
+    assert_edit_rejected(
+        "zero-loc.pb.gz",
+        |p| p.location[2].id = 0,
+        "found location with reserved ID=0",
+    );
+    assert_edit_rejected(
+        "zero-func.pb.gz",
+        |p| p.function[2].id = 0,
+        "found function with reserved ID=0",
+    );
+    assert_edit_rejected(
+        "zero-map.pb.gz",
+        |p| p.mapping[0].id = 0,
+        "found mapping with reserved ID=0",
+    );
     assert_edit_rejected(
         "zero-line-func.pb.gz",
         |p| p.location[0].line[0].function_id = 0,
@@ -263,11 +285,7 @@ fn string_table_zero_not_empty() {
         |p| p.string_table[0] = "oops".into(),
         "string_table[0] must be ''",
     );
-    assert_edit_rejected(
-        "nostr.pb.gz",
-        |p| p.string_table.clear(),
-        "string table is empty",
-    );
+    assert_edit_rejected("nostr.pb.gz", |p| p.string_table.clear(), "string table is empty");
 }
 
 /// `mib` MiB of zeros as concatenated gzip members of 1 MiB each (about 1 KB per member): a small file that
@@ -286,7 +304,11 @@ fn gzip_bomb_small_limit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bomb.pb.gz");
     std::fs::write(&path, &b).unwrap();
-    assert_rejected_path(&path, &["--max-decompressed", "1000000"], "exceeds the limit of 1000000 bytes");
+    assert_rejected_path(
+        &path,
+        &["--max-decompressed", "1000000"],
+        "exceeds the limit of 1000000 bytes",
+    );
 }
 
 #[test]

@@ -107,31 +107,36 @@ pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> 
 
 fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {
     // Never hold more than limit + 1 bytes: the buffer grows by doubling but is capped there, so a bomb costs at
-    // most the limit (read_to_end's own growth could reserve twice that).
+    // most the limit (read_to_end's own growth could reserve twice that). The buffer is zeroed once per growth
+    // and `filled` counts the decompressed bytes in it.
     let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
-    let mut out: Vec<u8> = Vec::with_capacity(data.len().saturating_mul(4).clamp(64 << 10, 1 << 30).min(cap));
+    let mut out: Vec<u8> = Vec::new();
+    let mut filled = 0usize;
     let mut reader = MultiGzDecoder::new(data);
     loop {
-        if out.len() == out.capacity() {
-            if out.len() >= cap {
+        if filled == out.len() {
+            if filled >= cap {
                 return Err(format!(
                     "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise --max-decompressed)"
                 ));
             }
-            let grow = out.len().max(64 << 10).min(cap - out.len());
+            let want = if filled == 0 {
+                data.len().saturating_mul(4).clamp(64 << 10, 256 << 20)
+            } else {
+                filled
+            };
+            let grow = want.min(cap - filled);
             out.try_reserve_exact(grow)
-                .map_err(|_| format!("out of memory decompressing {} bytes", out.len() + grow))?;
+                .map_err(|_| format!("out of memory decompressing {} bytes", filled + grow))?;
+            out.resize(filled + grow, 0);
         }
-        let len = out.len();
-        let spare = out.capacity() - len;
-        out.resize(len + spare, 0);
-        match reader.read(&mut out[len..]) {
+        match reader.read(&mut out[filled..]) {
             Ok(0) => {
-                out.truncate(len);
+                out.truncate(filled);
                 return Ok(out);
             }
-            Ok(n) => out.truncate(len + n),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => out.truncate(len),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(format!("corrupt gzip data: {e}")),
         }
     }

@@ -232,6 +232,8 @@ impl Prepared {
         let mut focus_state: Vec<Option<bool>> = vec![None; pb.location.len()];
         let mut hidden: Vec<bool> = vec![false; pb.location.len()];
         let mut show_from_hit: Vec<bool> = vec![false; pb.location.len()];
+        let fn_names = super::function_names(profile);
+        let fname = |id: u64| profile.function_index(id).map_or("", |i| fn_names[i].as_str());
 
         for (li, loc) in pb.location.iter().enumerate() {
             let mapping = profile.mapping(loc.mapping_id);
@@ -239,7 +241,7 @@ impl Prepared {
             let line_matches = |re: &Regex, ln: &crate::profile::pb::Line| -> bool {
                 profile
                     .function(ln.function_id)
-                    .is_some_and(|f| re.is_match(profile.str(f.name)) || re.is_match(profile.str(f.filename)))
+                    .is_some_and(|f| re.is_match(fname(ln.function_id)) || re.is_match(profile.str(f.filename)))
             };
             let loc_matches = |re: &Regex| -> bool {
                 loc.line.iter().any(|ln| line_matches(re, ln)) || (mapping.is_some() && re.is_match(objfile))
@@ -304,7 +306,7 @@ impl Prepared {
                 } else if let Some(i) = kept_lines.iter().rposition(|ln| {
                     profile
                         .function(ln.function_id)
-                        .is_some_and(|f| re.is_match(profile.str(f.name)))
+                        .is_some_and(|_| re.is_match(fname(ln.function_id)))
                 }) {
                     kept_lines.truncate(i + 1);
                     show_from_hit[li] = true;
@@ -331,7 +333,7 @@ impl Prepared {
                         objfile: objfile.to_string(),
                         ..Default::default()
                     },
-                    Some(f) => node_info(profile, f, ln, address, objfile, granularity),
+                    Some(f) => node_info(profile, f, fname(ln.function_id), ln, address, objfile, granularity),
                 };
                 nodes.push(intern_node(&mut intern, &mut infos, info));
             }
@@ -501,6 +503,7 @@ fn intern_node(intern: &mut HashMap<NodeInfo, u32>, infos: &mut Vec<NodeInfo>, i
 fn node_info(
     profile: &Profile,
     f: &crate::profile::pb::Function,
+    display: &str,
     ln: &crate::profile::pb::Line,
     address: u64,
     objfile: &str,
@@ -513,7 +516,7 @@ fn node_info(
         Granularity::Lines => (true, true, true, false),
         Granularity::Addresses => (true, true, true, true),
     };
-    let name = if keep_name { profile.str(f.name) } else { "" };
+    let name = if keep_name { display } else { "" };
     let file = if keep_file { profile.str(f.filename) } else { "" };
     let mut info = NodeInfo {
         name: name.to_string(),

@@ -187,6 +187,7 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
         ));
     }
     let pb = p.pb();
+    let fn_names = super::function_names(p);
     let drop_src = {
         let own = p.str(pb.drop_frames);
         if own.is_empty() {
@@ -224,7 +225,7 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
         .map(|loc| {
             let hit = (0..loc.line.len()).rev().find(|&i| {
                 p.function(loc.line[i].function_id).is_some_and(|f| {
-                    let n = p.str(f.name);
+                    let n = fn_names[p.function_index(f.id).unwrap_or(0)].as_str();
                     !n.is_empty() && prunes(n)
                 })
             });
@@ -292,7 +293,7 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
                 };
                 match ln.and_then(|ln| p.function(ln.function_id).map(|f| (f, ln.line))) {
                     Some((f, line)) => (
-                        p.str(f.name).to_string(),
+                        fn_names[p.function_index(f.id).unwrap_or(0)].clone(),
                         p.str(f.filename).to_string(),
                         line,
                         String::new(),

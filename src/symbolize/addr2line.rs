@@ -414,7 +414,7 @@ impl Addr2line {
     }
 }
 
-fn file_name<'a>(file: &'a str, basenames: bool) -> &'a str {
+fn file_name(file: &str, basenames: bool) -> &str {
     if basenames {
         file.rsplit('/').next().unwrap_or(file)
     } else {

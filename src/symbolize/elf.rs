@@ -13,11 +13,11 @@
 //! Everything is parsed lazily and cached: the DWARF context on the first DWARF lookup,
 //! each symbol table on its first use. An [`ElfSymbolizer`] is `Send` but not `Sync`
 //! (addr2line's `Context` caches in `OnceCell`s); [`ElfSymbolizer::frames_batch_parallel`]
-//! therefore builds one DWARF context per worker thread.
+//! therefore builds one DWARF context per worker thread, over the same mapped sections.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use object::{Object, ObjectSection};
 
@@ -27,7 +27,59 @@ use super::symtab::{SymKind, SymbolTable};
 use crate::addr::Svma;
 use crate::binary::Binary;
 
-type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;
+type Reader = gimli::EndianReader<gimli::RunTimeEndian, SectionBytes>;
+
+/// The bytes of one DWARF section: a range of the mapped file (no copy) or, for a
+/// compressed section, its decompressed bytes. Cloning shares the bytes, so every worker
+/// of [`ElfSymbolizer::frames_batch_parallel`] reads the same memory.
+#[derive(Clone)]
+pub(crate) enum SectionBytes {
+    /// `file.data()[start..start + len]`.
+    Mapped {
+        /// The mapped file (kept alive, so the range stays valid).
+        file: Arc<Binary>,
+        /// Start of the section in the file.
+        start: usize,
+        /// Length of the section.
+        len: usize,
+    },
+    /// Decompressed (or empty) section data.
+    Owned(Arc<[u8]>),
+}
+
+impl std::ops::Deref for SectionBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            SectionBytes::Mapped { file, start, len } => &file.data()[*start..*start + *len],
+            SectionBytes::Owned(b) => b,
+        }
+    }
+}
+
+impl std::fmt::Debug for SectionBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SectionBytes({} bytes)", self.len())
+    }
+}
+
+// SAFETY: both variants deref to memory owned behind an `Arc` (the file's read-only
+// mapping, which lives as long as the `Binary`, or a shared slice); moving or cloning a
+// `SectionBytes` never moves or changes those bytes, and clones deref to the same address.
+unsafe impl gimli::StableDeref for SectionBytes {}
+// SAFETY: see above; a clone shares the same `Arc` and therefore the same address.
+unsafe impl gimli::CloneStableDeref for SectionBytes {}
+
+/// The DWARF sections of one file, loaded once and shared by every DWARF context built
+/// over them.
+type Sections = Arc<LoadedSections>;
+
+/// See [`Sections`].
+pub(crate) struct LoadedSections {
+    little_endian: bool,
+    list: Vec<(gimli::SectionId, SectionBytes)>,
+}
 
 /// Where the frames of an answer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,33 +162,67 @@ pub(crate) struct Dwarf {
     ctx: addr2line::Context<Reader>,
 }
 
+/// The DWARF sections of `file`; `Ok(None)` if it has no `.debug_info`. Uncompressed
+/// sections are ranges of the mapping; compressed ones are decompressed once here.
+fn load_sections(file: &Arc<Binary>) -> Result<Option<Sections>, String> {
+    let data = file.data();
+    let obj = object::File::parse(data).map_err(|e| e.to_string())?;
+    if obj.section_by_name(".debug_info").is_none() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    // Ask gimli which sections it reads, and load each once.
+    gimli::DwarfSections::<()>::load(|id| -> Result<(), ()> {
+        let Some(s) = obj.section_by_name(id.name()) else {
+            return Ok(());
+        };
+        let bytes = match s.uncompressed_data() {
+            Ok(Cow::Borrowed(b)) => {
+                let start = (b.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
+                if start.checked_add(b.len()).is_some_and(|end| end <= data.len()) {
+                    SectionBytes::Mapped {
+                        file: file.clone(),
+                        start,
+                        len: b.len(),
+                    }
+                } else {
+                    SectionBytes::Owned(Arc::from(b))
+                }
+            }
+            Ok(Cow::Owned(v)) => SectionBytes::Owned(Arc::from(v)),
+            // A section that fails to decompress is treated as missing.
+            Err(_) => return Ok(()),
+        };
+        out.push((id, bytes));
+        Ok(())
+    })
+    .map_err(|()| "loading DWARF sections".to_string())?;
+    Ok(Some(Arc::new(LoadedSections {
+        little_endian: obj.is_little_endian(),
+        list: out,
+    })))
+}
+
 impl Dwarf {
-    /// `Ok(None)` if `data` has no `.debug_info`.
-    fn load(data: &[u8]) -> Result<Option<Dwarf>, String> {
-        let obj = object::File::parse(data).map_err(|e| e.to_string())?;
-        if obj.section_by_name(".debug_info").is_none() {
-            return Ok(None);
-        }
-        let endian = if obj.is_little_endian() {
+    /// A context over `sections`.
+    fn load(sections: &Sections) -> Result<Dwarf, String> {
+        let endian = if sections.little_endian {
             gimli::RunTimeEndian::Little
         } else {
             gimli::RunTimeEndian::Big
         };
+        let empty = SectionBytes::Owned(Arc::from(&[][..]));
         let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
-            let bytes: Arc<[u8]> = match obj.section_by_name(id.name()) {
-                Some(s) => match s.uncompressed_data() {
-                    Ok(Cow::Borrowed(b)) => Arc::from(b),
-                    Ok(Cow::Owned(v)) => Arc::from(v),
-                    // A section that fails to decompress is treated as missing.
-                    Err(_) => Arc::from(&[][..]),
-                },
-                None => Arc::from(&[][..]),
-            };
+            let bytes = sections
+                .list
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map_or_else(|| empty.clone(), |(_, b)| b.clone());
             Ok(gimli::EndianReader::new(bytes, endian))
         };
         let dwarf = gimli::Dwarf::load(load).map_err(|e| e.to_string())?;
         let ctx = addr2line::Context::from_dwarf(dwarf).map_err(|e| e.to_string())?;
-        Ok(Some(Dwarf { ctx }))
+        Ok(Dwarf { ctx })
     }
 
     /// Frames for `probe`, innermost first; empty if no unit covers it. The flag says the
@@ -251,11 +337,13 @@ pub struct ElfSymbolizer {
     bin: Arc<Binary>,
     debug: Option<Arc<Binary>>,
     dwarf: OnceCell<Result<Option<Dwarf>, String>>,
-    symtab: OnceCell<SymbolTable>,
-    dynsym: OnceCell<SymbolTable>,
+    /// Shared with the workers of [`Self::frames_batch_parallel`].
+    sections: Arc<OnceLock<Result<Option<Sections>, String>>>,
+    symtab: Arc<OnceLock<SymbolTable>>,
+    dynsym: Arc<OnceLock<SymbolTable>>,
     pclntab: Option<Box<dyn PclntabSource>>,
     /// `None`: not a Go binary.
-    go: OnceCell<Option<Result<GoPclntab, PclntabError>>>,
+    go: Arc<OnceLock<Option<Result<GoPclntab, PclntabError>>>>,
     source: SymbolSource,
 }
 
@@ -276,10 +364,11 @@ impl ElfSymbolizer {
             bin,
             debug,
             dwarf: OnceCell::new(),
-            symtab: OnceCell::new(),
-            dynsym: OnceCell::new(),
+            sections: Arc::default(),
+            symtab: Arc::default(),
+            dynsym: Arc::default(),
             pclntab: None,
-            go: OnceCell::new(),
+            go: Arc::default(),
             source: SymbolSource::Auto,
         }
     }
@@ -351,13 +440,22 @@ impl ElfSymbolizer {
         self.debug.as_ref()
     }
 
-    fn dwarf_data(&self) -> &[u8] {
-        self.debug.as_deref().unwrap_or(&self.bin).data()
+    /// The DWARF sections of the debug file (or the binary), loaded on first use.
+    fn dwarf_sections(&self) -> Result<Option<&Sections>, String> {
+        let file = self.debug.as_ref().unwrap_or(&self.bin);
+        match self.sections.get_or_init(|| load_sections(file)) {
+            Ok(s) => Ok(s.as_ref()),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// The DWARF context, built on first use. An error is cached and returned each time.
     fn dwarf(&self) -> Result<Option<&Dwarf>, String> {
-        match self.dwarf.get_or_init(|| Dwarf::load(self.dwarf_data())) {
+        let load = || match self.dwarf_sections()? {
+            Some(s) => Dwarf::load(s).map(Some),
+            None => Ok(None),
+        };
+        match self.dwarf.get_or_init(load) {
             Ok(d) => Ok(d.as_ref()),
             Err(e) => Err(e.clone()),
         }
@@ -505,42 +603,74 @@ impl ElfSymbolizer {
         uniq.sort_unstable();
         uniq.dedup();
         let answers: Vec<Result<Lookup, String>> = uniq.iter().map(|&a| self.frames(a)).collect();
-        addrs
-            .iter()
-            .map(|a| answers[uniq.binary_search(a).expect("address is in uniq")].clone())
-            .collect()
+        scatter(addrs, &uniq, answers)
     }
 
-    /// Like [`frames_batch`](Self::frames_batch), on `threads` workers, each with its own
-    /// DWARF context over the same mapped file (addr2line's context is not `Sync`). Pays
-    /// off only for many addresses: every worker parses the unit ranges again.
+    /// Like [`frames_batch`](Self::frames_batch), on `threads` workers. The sorted,
+    /// deduplicated addresses are split into `threads` contiguous runs, so each worker
+    /// parses mostly its own DWARF units. Workers share this symbolizer's mapped sections,
+    /// symbol tables and Go pclntab; each builds its own DWARF context (addr2line's
+    /// context is not `Sync`). Sequential when that does not pay: fewer than 1000
+    /// distinct addresses, no DWARF answering first, or an installed pclntab reader.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup, String>> {
         use rayon::prelude::*;
         let mut uniq: Vec<Svma> = addrs.to_vec();
         uniq.sort_unstable();
         uniq.dedup();
         let threads = threads.max(1);
-        // The pclntab is fast and its decoder would be loaded once per worker: sequential.
-        let pcln = self.pclntab.is_some() || (self.source != SymbolSource::Dwarf && self.is_go());
-        if threads == 1 || uniq.len() < 1000 || pcln || self.source == SymbolSource::Symtab {
+        let dwarf_first = matches!(self.source, SymbolSource::Auto | SymbolSource::Dwarf)
+            && matches!(self.dwarf_sections(), Ok(Some(_)));
+        if threads == 1 || uniq.len() < 1000 || !dwarf_first || self.pclntab.is_some() {
             return self.frames_batch(addrs);
         }
+        // Build the shared tables once, before the workers race for them.
+        self.symtab();
+        self.dynsym();
         let chunk = uniq.len().div_ceil(threads);
-        let (bin, debug, source) = (self.bin.clone(), self.debug.clone(), self.source);
+        // `self` is not `Sync`: the workers get clones of the shared parts.
+        let (bin, debug, source) = (&self.bin, &self.debug, self.source);
+        let (sections, symtab, dynsym, go) = (&self.sections, &self.symtab, &self.dynsym, &self.go);
         let parts: Vec<Vec<Result<Lookup, String>>> = uniq
             .par_chunks(chunk)
             .map(|part| {
-                let mut worker = ElfSymbolizer::new(bin.clone(), debug.clone());
-                worker.source = source;
+                let worker = ElfSymbolizer {
+                    bin: bin.clone(),
+                    debug: debug.clone(),
+                    dwarf: OnceCell::new(),
+                    sections: sections.clone(),
+                    symtab: symtab.clone(),
+                    dynsym: dynsym.clone(),
+                    pclntab: None,
+                    go: go.clone(),
+                    source,
+                };
                 part.iter().map(|&a| worker.frames(a)).collect()
             })
             .collect();
         let answers: Vec<Result<Lookup, String>> = parts.into_iter().flatten().collect();
-        addrs
-            .iter()
-            .map(|a| answers[uniq.binary_search(a).expect("address is in uniq")].clone())
-            .collect()
+        scatter(addrs, &uniq, answers)
     }
+}
+
+/// The answers for `addrs` from `answers`, which are those of the sorted, distinct `uniq`.
+/// Each answer is moved to its last user and cloned only for repeated addresses.
+fn scatter<T: Clone>(addrs: &[Svma], uniq: &[Svma], answers: Vec<T>) -> Vec<T> {
+    let idx: Vec<usize> = addrs
+        .iter()
+        .map(|a| uniq.binary_search(a).expect("address is in uniq"))
+        .collect();
+    let mut uses = vec![0u32; uniq.len()];
+    for &i in &idx {
+        uses[i] += 1;
+    }
+    let mut answers: Vec<Option<T>> = answers.into_iter().map(Some).collect();
+    idx.into_iter()
+        .map(|i| {
+            uses[i] -= 1;
+            let slot = &mut answers[i];
+            if uses[i] == 0 { slot.take() } else { slot.clone() }.expect("each answer is taken once, last")
+        })
+        .collect()
 }
 
 /// Demangle a symbol-table name: Rust first, then C++ (addr2line's `demangle_auto`).

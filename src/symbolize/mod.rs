@@ -12,6 +12,7 @@
 //! pass `addr - 1`, which is the profile layer's decision, not this module's.
 
 pub mod addr2line;
+pub mod demangle;
 pub mod elf;
 pub mod gopclntab;
 pub mod normalize;
@@ -232,7 +233,13 @@ impl Symbolizer {
         &mut self.entries[h.0]
     }
 
-    /// Normalize and look up `addrs`, all belonging to mapping `m` backed by `h`.
+    /// Normalize and look up `addrs`, all belonging to mapping `m` backed by `h`. The
+    /// answers are in the order of `addrs`.
+    ///
+    /// Built for big batches: every distinct code address is looked up once, in address
+    /// order (DWARF unit locality), split over the rayon pool's threads when there are
+    /// enough of them (see [`ElfSymbolizer::frames_batch_parallel`]); the answers equal
+    /// one-by-one lookups.
     pub fn resolve(
         &self,
         h: BinaryHandle,
@@ -243,18 +250,26 @@ impl Symbolizer {
         let bin = sym.binary();
         let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
         let range = m.range();
-        addrs
+        let to_err = |msg: String| ResolveError::Debug {
+            path: bin.path().to_path_buf(),
+            msg,
+        };
+        // First pass: normalize, answer data addresses, collect the code addresses.
+        enum Step {
+            Done(Result<Resolved, ResolveError>),
+            Code(Normalized, bool),
+        }
+        let mut code: Vec<Svma> = Vec::new();
+        let steps: Vec<Step> = addrs
             .iter()
             .map(|&addr| {
-                let n = normalize::normalize(bin.kind(), bin.loads(), text, &range, addr)?;
-                let section = bin.section_for(n.svma).map(|s| s.name.clone());
+                let n = match normalize::normalize(bin.kind(), bin.loads(), text, &range, addr) {
+                    Ok(n) => n,
+                    Err(e) => return Step::Done(Err(e.into())),
+                };
                 let is_data = match n.segment {
                     Some(i) => !bin.loads()[i].is_executable(),
                     None => false,
-                };
-                let to_err = |msg: String| ResolveError::Debug {
-                    path: bin.path().to_path_buf(),
-                    msg,
                 };
                 if is_data && let Some(d) = sym.data_symbol(n.svma) {
                     let frame = Frame {
@@ -262,25 +277,41 @@ impl Symbolizer {
                         system_name: d.name.clone(),
                         ..Frame::default()
                     };
-                    return Ok(Resolved {
+                    return Step::Done(Ok(Resolved {
                         addr,
                         file_offset: n.file_offset,
                         svma: n.svma,
                         segment: n.segment,
-                        section,
+                        section: bin.section_for(n.svma).map(|s| s.name.clone()),
                         symbol: Some((d.name, n.svma.get() - d.start.get())),
                         frames: vec![frame],
                         source: FrameSource::Symtab,
                         is_data,
-                    });
+                    }));
                 }
-                let l = sym.frames(n.svma).map_err(to_err)?;
+                code.push(n.svma);
+                Step::Code(n, is_data)
+            })
+            .collect();
+        // Second pass: the batch lookup, then the answers in input order.
+        let mut lookups = sym
+            .frames_batch_parallel(&code, rayon::current_num_threads())
+            .into_iter();
+        addrs
+            .iter()
+            .zip(steps)
+            .map(|(&addr, step)| {
+                let (n, is_data) = match step {
+                    Step::Done(r) => return r,
+                    Step::Code(n, is_data) => (n, is_data),
+                };
+                let l = lookups.next().expect("one lookup per code address").map_err(to_err)?;
                 Ok(Resolved {
                     addr,
                     file_offset: n.file_offset,
                     svma: n.svma,
                     segment: n.segment,
-                    section,
+                    section: bin.section_for(n.svma).map(|s| s.name.clone()),
                     symbol: l.symbol,
                     frames: l.frames,
                     source: l.source,

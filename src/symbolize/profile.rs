@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use super::demangle::{DemangleMode, profile_name};
 use super::{MappingInfo, ResolveError, Resolved, Symbolizer};
 use crate::addr::{FileOffset, RuntimeAddr};
 use crate::profile::{Profile, pb};
@@ -169,8 +170,14 @@ fn describe(e: &ResolveError) -> String {
     e.to_string()
 }
 
-/// Writes the answers of `res` into `p`: lines, functions, mapping flags. Returns the new, validated profile.
+/// Writes the answers of `res` into `p` with pprof's default short C++ names; see [`apply_with`].
 pub fn apply(p: Profile, res: &Resolution) -> Result<Profile, String> {
+    apply_with(p, res, DemangleMode::Short)
+}
+
+/// Writes the answers of `res` into `p`: lines, functions (names per `mode`, raw linkage name as system name),
+/// mapping flags. Returns the new, validated profile.
+pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Profile, String> {
     let mut pb = p.into_pb();
     let mut strings: HashMap<String, i64> = HashMap::with_capacity(pb.string_table.len());
     for (i, s) in pb.string_table.iter().enumerate() {
@@ -198,7 +205,7 @@ pub fn apply(p: Profile, res: &Resolution) -> Result<Profile, String> {
         let mut lines = Vec::with_capacity(r.frames.len());
         let mut f = [false; 4];
         for fr in &r.frames {
-            let name = intern(&mut pb.string_table, &fr.function);
+            let name = intern(&mut pb.string_table, &profile_name(&fr.system_name, &fr.function, mode));
             let system = intern(&mut pb.string_table, &fr.system_name);
             let file = intern(&mut pb.string_table, &fr.file);
             let key = (name, system, file, fr.start_line as i64);
