@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Benchmark: symbolize every function entry (+1) of a stripped cmd/go with the
-# Rust pclntab decoder vs `go tool addr2line` fed the same addresses on stdin.
-# Usage: scripts/bench-gopclntab.sh   (GOPCLN_DIR = crate holding examples/bench.rs)
+# Benchmark: symbolize every function entry (+1) of a stripped cmd/go with
+# pprofsym's pclntab source (examples/pclntab_bench.rs, through the Symbolizer) vs
+# `go tool addr2line` fed the same addresses on stdin, and check they agree.
+# Usage: scripts/bench-gopclntab.sh   (BIN = stripped Go binary, built if missing)
 set -euo pipefail
 GO=${GO:-/opt/gobin/bin/go}
-GOPCLN_DIR=${GOPCLN_DIR:-/work/gopcln}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-/tmp/go-stripped}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
@@ -12,16 +13,17 @@ if [ ! -x "$BIN" ]; then
     (cd "$("$GO" env GOROOT)/src/cmd/go" && GOTOOLCHAIN=local nice "$GO" build -trimpath -o "$BIN" -ldflags='-s -w' .)
 fi
 ls -l "$BIN"
-(cd "$GOPCLN_DIR" && nice cargo build -q --release --example bench)
-EX=$GOPCLN_DIR/target/release/examples/bench
+(cd "$ROOT" && nice cargo build -q --release --example pclntab_bench)
+EX=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release/examples/pclntab_bench
 "$EX" "$BIN" list > "$W/addrs"
 echo "addresses: $(wc -l < "$W/addrs")"
 # Warm the page cache, then time both (wall clock includes process start-up).
 cat "$BIN" > /dev/null
 s=$(date +%s.%N); "$EX" "$BIN" run "$W/addrs" "$W/ours"; e=$(date +%s.%N)
-echo "rust decoder total wall: $(echo "$e - $s" | bc) s"
+ours=$(echo "$e - $s" | bc); echo "pprofsym total wall: $ours s"
 s=$(date +%s.%N); "$GO" tool addr2line "$BIN" < "$W/addrs" > "$W/go"; e=$(date +%s.%N)
-echo "go tool addr2line total wall: $(echo "$e - $s" | bc) s"
+theirs=$(echo "$e - $s" | bc); echo "go tool addr2line total wall: $theirs s"
+echo "ratio (go tool addr2line / pprofsym): $(echo "scale=1; $theirs / $ours" | bc)x"
 # Agreement on (physical function, innermost file:line); go tool addr2line
 # prints raw table names, so generic shapes are normalised to "[...]".
 python3 - "$W/ours" "$W/go" <<'PY'

@@ -241,8 +241,15 @@ fn format(common: &Common) -> Result<Format> {
 }
 
 fn regex_opt(flag: &str, re: Option<&str>) -> Result<Option<Regex>> {
-    re.map(|r| Regex::new(r).with_context(|| format!("--{flag}: invalid regular expression {r:?}")))
-        .transpose()
+    re.map(|r| {
+        // regex's own message spans several lines (it draws a caret under the pattern); keep its last line.
+        Regex::new(r).map_err(|e| {
+            let e = e.to_string();
+            let why = e.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+            anyhow!("--{flag}: invalid regular expression {r:?}: {why}")
+        })
+    })
+    .transpose()
 }
 
 fn emit(s: &str) -> Result<()> {

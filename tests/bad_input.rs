@@ -357,3 +357,24 @@ fn stdin_works_and_errors_name_stdin() {
     let out = run(&["info", "-"], Some(b""));
     check_rejected(&out, "<stdin>", "empty file", "info - (empty)");
 }
+
+#[test]
+fn non_ascii_names_work() {
+    // Found by fuzzing: a multi-byte character in a function name used to panic in `sites` (a string sliced
+    // inside a character).
+    let mut p = fixture_pb();
+    for s in p.string_table.iter_mut().filter(|s| s.starts_with("main.")) {
+        s.insert_str(5, "ϓé(ϓ)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("utf8.pb.gz");
+    std::fs::write(&path, gzip(&p.encode_to_vec())).unwrap();
+    for cmd in ["top", "sites", "info"] {
+        let out = run(&[cmd, path.to_str().unwrap(), "--format", "text"], None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{cmd}: {stderr}");
+        if cmd != "info" {
+            assert!(String::from_utf8_lossy(&out.stdout).contains("main.ϓé"), "{cmd}");
+        }
+    }
+}

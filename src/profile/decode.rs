@@ -80,17 +80,23 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Profile, LoadError> {
 
 /// Decodes profile bytes (gzipped or plain protobuf, detected by content) and validates them.
 /// The error is a one-line description without the file name.
+///
+/// A large gzipped profile is decompressed on a second thread while this one decodes the fields already
+/// inflated, so loading takes about as long as decompressing alone.
 pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> {
     if data.is_empty() {
         return Err("empty file, not a profile".into());
     }
-    let inflated;
-    let proto: &[u8] = if data.starts_with(&[0x1f, 0x8b]) {
-        inflated = gunzip_bounded(data, opts.max_decompressed)?;
-        if inflated.is_empty() {
-            return Err("gzip stream decompresses to nothing, not a profile".into());
+    let pb = if data.starts_with(&[0x1f, 0x8b]) {
+        if data.len() >= PIPELINE_MIN {
+            decode_gzip_pipelined(data, opts.max_decompressed)?
+        } else {
+            let inflated = gunzip_bounded(data, opts.max_decompressed)?;
+            if inflated.is_empty() {
+                return Err(EMPTY_GZIP.into());
+            }
+            decode_plain(&inflated)?
         }
-        &inflated
     } else {
         if (data.len() as u64) > opts.max_decompressed {
             return Err(format!(
@@ -99,10 +105,206 @@ pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> 
                 opts.max_decompressed
             ));
         }
-        data
+        decode_plain(data)?
     };
-    let pb = pb::Profile::decode(proto).map_err(|e| format!("not a profile.proto message: {e}"))?;
     Profile::new(pb)
+}
+
+const EMPTY_GZIP: &str = "gzip stream decompresses to nothing, not a profile";
+
+/// Gzipped inputs at least this big are decompressed on a separate thread.
+const PIPELINE_MIN: usize = 256 << 10;
+
+/// Size of the decompressed chunks handed from the inflating thread to the decoding one.
+const CHUNK: usize = 1 << 20;
+
+fn decode_error(e: impl fmt::Display) -> String {
+    format!("not a profile.proto message: {e}")
+}
+
+fn decode_plain(data: &[u8]) -> Result<pb::Profile, String> {
+    let mut d = FieldDecoder::default();
+    let used = d.feed(data).map_err(decode_error)?;
+    if used != data.len() {
+        return Err(decode_error("buffer underflow (the message ends inside a field)"));
+    }
+    Ok(d.profile)
+}
+
+/// Inflates on a scoped thread, sending bounded chunks; decodes complete top-level fields as they arrive.
+fn decode_gzip_pipelined(data: &[u8], limit: u64) -> Result<pb::Profile, String> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, String>>(4);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let mut reader = MultiGzDecoder::new(data);
+            let mut total = 0u64;
+            loop {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let res = (&mut reader).take(CHUNK as u64).read_to_end(&mut chunk);
+                let msg = match res {
+                    Err(e) => Err(format!("corrupt gzip data: {e}")),
+                    Ok(0) => return,
+                    Ok(n) => {
+                        total += n as u64;
+                        if total > limit {
+                            Err(format!(
+                                "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise \
+                                 --max-decompressed)"
+                            ))
+                        } else {
+                            Ok(chunk)
+                        }
+                    }
+                };
+                let stop = msg.is_err();
+                // A send fails when the decoder gave up (it dropped the receiver): stop inflating.
+                if tx.send(msg).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        // The receiver is dropped when this closure returns, which also stops the inflating thread early.
+        let rx = rx;
+        let mut d = FieldDecoder::default();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut start = 0usize;
+        let mut any = false;
+        for msg in rx.iter() {
+            let chunk = msg?;
+            any = true;
+            if start == buf.len() {
+                // Everything so far was decoded: take the chunk as is.
+                buf = chunk;
+            } else {
+                buf.drain(..start);
+                buf.extend_from_slice(&chunk);
+            }
+            start = d.feed(&buf).map_err(decode_error)?;
+        }
+        if !any {
+            return Err(EMPTY_GZIP.to_string());
+        }
+        if start != buf.len() {
+            return Err(decode_error("buffer underflow (the message ends inside a field)"));
+        }
+        Ok(d.profile)
+    })
+}
+
+/// Decodes a profile.proto message one top-level field at a time, so the bytes can arrive in pieces.
+///
+/// Samples, nearly all the bytes of a large profile, are decoded here with vectors of the exact size; any
+/// other field goes through prost's `merge`, which is what decoding the whole message does with each field.
+/// A sample this decoder does not recognise (unknown fields, unexpected wire types, bad varints) is handed to
+/// prost too, so the result and the errors are prost's.
+#[derive(Default)]
+struct FieldDecoder {
+    profile: pb::Profile,
+}
+
+impl FieldDecoder {
+    /// Decodes every complete field at the start of `data`; returns how many bytes they took. Fails on bytes
+    /// that cannot be a message (a bad tag or wire type, a malformed field).
+    fn feed(&mut self, data: &[u8]) -> Result<usize, String> {
+        let mut pos = 0;
+        while pos < data.len() {
+            let mut b = &data[pos..];
+            let Some(key) = read_varint(&mut b)? else {
+                break;
+            };
+            let field = key >> 3;
+            let wire = key & 7;
+            if field == 0 || field > u32::MAX as u64 >> 3 {
+                return Err(format!("invalid tag value: {field}"));
+            }
+            let body_len = match wire {
+                0 => match read_varint(&mut b)? {
+                    Some(_) => 0,
+                    None => break,
+                },
+                1 => 8,
+                5 => 4,
+                2 => match read_varint(&mut b)? {
+                    Some(n) => usize::try_from(n).map_err(|_| "length out of range")?,
+                    None => break,
+                },
+                w => return Err(format!("invalid wire type value: {w}")),
+            };
+            if b.len() < body_len {
+                break;
+            }
+            let header = data.len() - pos - b.len();
+            let end = pos + header + body_len;
+            if field == 2 && wire == 2 {
+                let s = decode_sample(&b[..body_len]).map_err(|e| e.to_string())?;
+                self.profile.sample.push(s);
+            } else {
+                self.profile.merge(&data[pos..end]).map_err(|e| e.to_string())?;
+            }
+            pos = end;
+        }
+        Ok(pos)
+    }
+}
+
+/// Reads a varint; `Ok(None)` when `b` ends first (more bytes may come), an error when it is over 10 bytes.
+#[inline]
+fn read_varint(b: &mut &[u8]) -> Result<Option<u64>, String> {
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            if i == 9 && byte > 1 {
+                return Err("invalid varint".into());
+            }
+            *b = &b[i + 1..];
+            return Ok(Some(v));
+        }
+    }
+    if b.len() >= 10 {
+        return Err("invalid varint".into());
+    }
+    Ok(None)
+}
+
+/// Decodes one Sample: the fast path for what every producer writes, else prost.
+fn decode_sample(bytes: &[u8]) -> Result<pb::Sample, prost::DecodeError> {
+    fast_sample(bytes).map_or_else(|| pb::Sample::decode(bytes), Ok)
+}
+
+fn fast_sample(bytes: &[u8]) -> Option<pb::Sample> {
+    let mut s = pb::Sample::default();
+    let mut b = bytes;
+    while !b.is_empty() {
+        let key = read_varint(&mut b).ok()??;
+        match (key >> 3, key & 7) {
+            (1, 2) => packed(&mut b, &mut s.location_id, |v| v)?,
+            (2, 2) => packed(&mut b, &mut s.value, |v| v as i64)?,
+            (1, 0) => s.location_id.push(read_varint(&mut b).ok()??),
+            (2, 0) => s.value.push(read_varint(&mut b).ok()?? as i64),
+            (3, 2) => {
+                let len = usize::try_from(read_varint(&mut b).ok()??).ok()?;
+                let body = b.get(..len)?;
+                s.label.push(pb::Label::decode(body).ok()?);
+                b = &b[len..];
+            }
+            _ => return None,
+        }
+    }
+    Some(s)
+}
+
+/// Appends the packed varints of a length-delimited field to `out`, reserving their exact number first.
+#[inline]
+fn packed<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> T) -> Option<()> {
+    let len = usize::try_from(read_varint(b).ok()??).ok()?;
+    let mut body = b.get(..len)?;
+    *b = &b[len..];
+    out.reserve_exact(body.iter().filter(|&&x| x < 0x80).count());
+    while !body.is_empty() {
+        out.push(conv(read_varint(&mut body).ok()??));
+    }
+    Some(())
 }
 
 fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {

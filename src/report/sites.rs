@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::profile::Profile;
 
-/// Allocator and runtime frames pprof drops from heap profiles (its legacy heap `drop_frames` list).
+/// Allocator and runtime frames: pprof's legacy heap `drop_frames` list, extended with jemalloc's internals and the
+/// C++ / Rust standard-library frames that sit between user code and the allocator.
 const ALLOC_DROP: &str = concat!(
     r"calloc|cfree|malloc|free|memalign|do_memalign|(__)?posix_memalign|pvalloc|valloc|realloc|",
     r"aligned_alloc|sdallocx|mallocx|rallocx|xallocx|",
@@ -21,10 +22,19 @@ const ALLOC_DROP: &str = concat!(
     r"MallocedMemBlock::MallocedMemBlock|_M_allocate|__builtin_(vec_)?delete|__builtin_(vec_)?new|",
     r"__gnu_cxx::new_allocator::allocate|__libc_malloc|__malloc_alloc_template::allocate|allocate|cpp_alloc|",
     r"operator new(\[\])?|simple_alloc::allocate|",
-    r"je_.*|_rjem_.*|prof_backtrace.*|imalloc.*|",
-    r"alloc::alloc::.*|alloc::raw_vec::.*|__rust_alloc|__rust_alloc_zeroed|__rust_realloc|__rdl_alloc|__rg_alloc|",
-    r"<tikv_jemallocator::Jemalloc as core::alloc::global::GlobalAlloc>::.*"
+    // jemalloc's own frames (prefixed `je_`/`_rjem_` in tikv-jemallocator builds, and its static inline helpers).
+    r"je_.*|_rjem_.*|prof_.*|imalloc.*|ialloc.*|iralloc.*|irallocx.*|do_rallocx|isalloc|arena_.*|tcache_.*|",
+    // Rust: liballoc's containers and the global allocator shims, so the site is the user's code.
+    // (and the C++ standard library / Rust core and alloc plumbing between the user's code and the allocator).
+    r"<?alloc::.*|<?core::.*|<?std::.*|<?hashbrown::.*|__gnu_cxx::.*|",
+    r"__rust_alloc|__rust_alloc_zeroed|__rust_realloc|__rustc::.*|__rdl_.*|__rg_.*|",
+    r"<.* as <?(alloc|core|std)::.*"
 );
+
+/// Source files of language runtimes and allocators: a frame from one of them is never an allocation site
+/// (Rust's standard library, libstdc++ headers, jemalloc's internal headers).
+const RUNTIME_FILES: &str =
+    r"^/rustc/[0-9a-f]+/library/|/library/(alloc|core|std)/src/|/include/c\+\+/|/jemalloc/internal/";
 
 /// Runtime frames kept even though they match the drop list.
 const ALLOC_KEEP: &str = r"runtime\.panic|runtime\.reflectcall|runtime\.call[0-9]*";
@@ -211,30 +221,19 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
         drop.is_match(simple) && !keep.is_match(simple)
     };
 
-    // Per location: the index of the first line kept after pruning (None = whole location pruned), and whether
-    // pruning applies at all.
-    #[derive(Clone, Copy)]
-    enum Cut {
-        None,
-        Partial(usize),
-        Whole,
-    }
-    let cuts: Vec<Cut> = pb
+    // Per location: the innermost line that is not an allocator/runtime frame (None: all of them are, or the
+    // location has no lines).
+    let runtime_files = Regex::new(RUNTIME_FILES).expect("valid regexp");
+    let dropped_line = |ln: &crate::profile::pb::Line| {
+        p.function_index(ln.function_id).is_some_and(|i| {
+            let n = fn_names[i].as_str();
+            (!n.is_empty() && prunes(n)) || runtime_files.is_match(p.str(pb.function[i].filename))
+        })
+    };
+    let first_kept: Vec<Option<usize>> = pb
         .location
         .iter()
-        .map(|loc| {
-            let hit = (0..loc.line.len()).rev().find(|&i| {
-                p.function(loc.line[i].function_id).is_some_and(|f| {
-                    let n = fn_names[p.function_index(f.id).unwrap_or(0)].as_str();
-                    !n.is_empty() && prunes(n)
-                })
-            });
-            match hit {
-                None => Cut::None,
-                Some(i) if i == loc.line.len() - 1 => Cut::Whole,
-                Some(i) => Cut::Partial(i + 1),
-            }
-        })
+        .map(|loc| loc.line.iter().position(|ln| !dropped_line(ln)))
         .collect();
 
     let value = |s: &crate::profile::pb::Sample, c: Option<usize>| c.and_then(|i| s.value.get(i).copied());
@@ -260,45 +259,38 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
             continue;
         }
         let locs: Vec<usize> = s.location_id.iter().filter_map(|id| p.location_index(*id)).collect();
-        // pprof's Prune: scan from the root; after the first user frame, cut at the first pruned location.
-        let mut leaf = 0;
-        let mut found_user = false;
-        for i in (0..locs.len()).rev() {
-            match cuts[locs[i]] {
-                Cut::None => {
-                    found_user = true;
-                    continue;
-                }
-                _ if !found_user => continue,
-                Cut::Whole => {
-                    leaf = i + 1;
-                    break;
-                }
-                Cut::Partial(_) => {
-                    leaf = i;
-                    break;
-                }
+        // The site: walking from the leaf, the first frame (inline frames included) that is not an allocator or
+        // runtime frame; an unsymbolized location stops the walk. A stack of nothing but runtime frames keeps its
+        // leaf, as pprof's pruning does.
+        let site = locs.iter().find_map(|&li| {
+            let loc = &pb.location[li];
+            if loc.line.is_empty() {
+                Some((li, None))
+            } else {
+                first_kept[li].map(|k| (li, Some(k)))
             }
-        }
-        let key = match locs.get(leaf) {
+        });
+        let site = site.or_else(|| {
+            locs.first()
+                .map(|&li| (li, (!pb.location[li].line.is_empty()).then_some(0)))
+        });
+        let key = match site {
             None => (String::new(), String::new(), 0, "<no stack>".to_string()),
-            Some(&li) => {
+            Some((li, line)) => {
                 let loc = &pb.location[li];
-                let objfile = p.mapping(loc.mapping_id).map_or("", |m| p.str(m.filename));
-                let location = format!("{:#x} [{}]", loc.address, super::graph::basename(objfile));
-                // Prune trims a partially pruned location to the lines above the allocator everywhere.
-                let ln = match cuts[li] {
-                    Cut::Partial(k) => loc.line.get(k),
-                    _ => loc.line.first(),
-                };
-                match ln.and_then(|ln| p.function(ln.function_id).map(|f| (f, ln.line))) {
-                    Some((f, line)) => (
-                        fn_names[p.function_index(f.id).unwrap_or(0)].clone(),
-                        p.str(f.filename).to_string(),
+                let ln = line.and_then(|k| loc.line.get(k));
+                match ln.and_then(|ln| p.function_index(ln.function_id).map(|fi| (fi, ln.line))) {
+                    Some((fi, line)) => (
+                        fn_names[fi].clone(),
+                        p.str(pb.function[fi].filename).to_string(),
                         line,
                         String::new(),
                     ),
-                    None => (String::new(), String::new(), 0, location),
+                    None => {
+                        let objfile = p.mapping(loc.mapping_id).map_or("", |m| p.str(m.filename));
+                        let location = format!("{:#x} [{}]", loc.address, super::graph::basename(objfile));
+                        (String::new(), String::new(), 0, location)
+                    }
                 }
             }
         };
@@ -356,12 +348,13 @@ fn simplify_func(name: &str) -> &str {
     let mut i = 0;
     let bytes = name.as_bytes();
     while i < bytes.len() {
-        let rest = &name[i..];
-        if rest.starts_with("(anonymous namespace)") {
+        // Bytes, not `&name[i..]`: `i` may be inside a multi-byte character.
+        let rest = &bytes[i..];
+        if rest.starts_with(b"(anonymous namespace)") {
             i += "(anonymous namespace)".len();
             continue;
         }
-        if rest.starts_with("operator()") {
+        if rest.starts_with(b"operator()") {
             i += "operator()".len();
             continue;
         }

@@ -103,6 +103,15 @@ fn remove_matching(name: &str, start: u8, end: u8) -> String {
     String::from_utf8(out).unwrap_or_else(|_| name.to_string())
 }
 
+/// Length of the C++ operator token at the start of `s` (after the word `operator`), longest match first.
+fn operator_len(s: &str) -> usize {
+    const OPS: [&str; 39] = [
+        "<<=", ">>=", "<=>", "->*", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "++", "--", "+=", "-=", "*=", "/=",
+        "%=", "&=", "|=", "^=", "->", "()", "[]", "+", "-", "*", "/", "%", "^", "&", "|", "~", "!", "=", "<", ">", ",",
+    ];
+    OPS.iter().find(|op| s.starts_with(**op)).map_or(0, |op| op.len())
+}
+
 const RESERVED: [&str; 2] = ["(anonymous namespace)", "operator()"];
 
 /// Removes `(...)` groups (except reserved ones), `<...>` groups unless `keep_templates`, trailing cv/ref
@@ -130,7 +139,7 @@ pub fn simplify(name: &str, keep_templates: bool) -> String {
         }
         // `operator<`, `operator<<`, `operator->` etc. are names, not template brackets.
         if let Some(op) = rest.strip_prefix("operator") {
-            let sym_len = op.bytes().take_while(|b| b"<>-=!+*/%&|^~[]".contains(b)).count();
+            let sym_len = operator_len(op);
             out.push_str(&rest[..8 + sym_len]);
             i += 8 + sym_len;
             continue;
@@ -178,7 +187,7 @@ pub fn simplify(name: &str, keep_templates: bool) -> String {
             continue;
         }
         if let Some(op) = rest.strip_prefix("operator") {
-            i += 8 + op.bytes().take_while(|b| b"<>-=!+*/%&|^~[]".contains(b)).count();
+            i += 8 + operator_len(op);
             continue;
         }
         match rest.as_bytes()[0] {

@@ -160,6 +160,18 @@ pub struct Lookup {
 /// A DWARF context over copied (and decompressed) sections.
 pub(crate) struct Dwarf {
     ctx: addr2line::Context<Reader>,
+    /// Names and start line per DIE (unit offset, DIE offset): big batches meet the same
+    /// (inlined) functions again and again, and the `DW_AT_abstract_origin` walk plus
+    /// demangling cost more than the lookup itself.
+    names: std::cell::RefCell<std::collections::HashMap<(usize, usize), FrameNames>>,
+}
+
+/// What [`Dwarf::frames`] derives from one subprogram or inlined-subroutine DIE.
+#[derive(Clone)]
+struct FrameNames {
+    function: String,
+    system_name: String,
+    start_line: u64,
 }
 
 /// The DWARF sections of `file`; `Ok(None)` if it has no `.debug_info`. Uncompressed
@@ -222,13 +234,17 @@ impl Dwarf {
         };
         let dwarf = gimli::Dwarf::load(load).map_err(|e| e.to_string())?;
         let ctx = addr2line::Context::from_dwarf(dwarf).map_err(|e| e.to_string())?;
-        Ok(Dwarf { ctx })
+        Ok(Dwarf {
+            ctx,
+            names: Default::default(),
+        })
     }
 
     /// Frames for `probe`, innermost first; empty if no unit covers it. The flag says the
     /// outermost frame comes from a Go unit (names and files already use the runtime's
-    /// conventions).
-    fn frames(&self, probe: u64) -> Result<(Vec<Frame>, bool), String> {
+    /// conventions). With `outer_named` the caller names the outermost frame itself (from
+    /// the symbol table), so its `function` and `system_name` are left empty here.
+    fn frames(&self, probe: u64, outer_named: bool) -> Result<(Vec<Frame>, bool), String> {
         let mut it = self
             .ctx
             .find_frames(probe)
@@ -244,43 +260,78 @@ impl Dwarf {
         let mut outer_is_go = false;
         let unit = self.ctx.find_dwarf_and_unit(probe).skip_all_loads();
         let mut out = Vec::with_capacity(raw.len());
-        for f in raw {
-            let info = match (unit, f.dw_die_offset) {
-                (Some(u), Some(off)) => die_info(u, off),
-                _ => DieInfo::default(),
-            };
+        let n = raw.len();
+        let mut cache = self.names.borrow_mut();
+        for (i, f) in raw.into_iter().enumerate() {
+            let want_names = !(outer_named && i + 1 == n);
             let language = f.function.as_ref().and_then(|n| n.language);
-            let system_name = match (info.linkage, info.name, &f.function) {
-                (Some(l), _, _) => l,
-                (None, Some(n), _) => n,
-                (None, None, Some(n)) => n.raw_name().map_err(|e| e.to_string())?.into_owned(),
-                (None, None, None) => String::new(),
-            };
             let is_go = language == Some(gimli::DW_LANG_Go);
             outer_is_go = is_go;
-            let function = if is_go {
-                runtime_name(&system_name)
-            } else {
-                addr2line::demangle_auto(Cow::Borrowed(system_name.as_str()), language).into_owned()
-            };
-            let system_name = if is_go { function.clone() } else { system_name };
             let (file, line, column) = match &f.location {
                 Some(l) => (
-                    l.file.unwrap_or("").to_string(),
+                    l.file.unwrap_or(""),
                     u64::from(l.line.unwrap_or(0)),
                     u64::from(l.column.unwrap_or(0)),
                 ),
-                None => (String::new(), 0, 0),
+                None => ("", 0, 0),
             };
-            let start_line = info.decl_line.unwrap_or(0);
-            let file = if is_go { runtime_file(&file).to_string() } else { file };
+            let file = if is_go { runtime_file(file) } else { file }.to_string();
+            let key = match (unit, f.dw_die_offset) {
+                (Some(u), Some(off)) => Some((u.header.offset().0, off.0)),
+                _ => None,
+            };
+            let cached = key.and_then(|k| cache.get(&k));
+            let names = match cached {
+                Some(c) if want_names => c.clone(),
+                Some(c) => FrameNames {
+                    function: String::new(),
+                    system_name: String::new(),
+                    start_line: c.start_line,
+                },
+                None => {
+                    let info = match (unit, f.dw_die_offset) {
+                        (Some(u), Some(off)) => die_info(u, off, want_names),
+                        _ => DieInfo::default(),
+                    };
+                    let start_line = info.decl_line.unwrap_or(0);
+                    if want_names {
+                        let system_name = match (info.linkage, info.name, &f.function) {
+                            (Some(l), _, _) => l,
+                            (None, Some(n), _) => n,
+                            (None, None, Some(n)) => n.raw_name().map_err(|e| e.to_string())?.into_owned(),
+                            (None, None, None) => String::new(),
+                        };
+                        let function = if is_go {
+                            runtime_name(&system_name)
+                        } else {
+                            addr2line::demangle_auto(Cow::Borrowed(system_name.as_str()), language).into_owned()
+                        };
+                        let system_name = if is_go { function.clone() } else { system_name };
+                        let names = FrameNames {
+                            function,
+                            system_name,
+                            start_line,
+                        };
+                        if let Some(k) = key {
+                            cache.insert(k, names.clone());
+                        }
+                        names
+                    } else {
+                        FrameNames {
+                            function: String::new(),
+                            system_name: String::new(),
+                            start_line,
+                        }
+                    }
+                }
+            };
             out.push(Frame {
-                function,
-                system_name,
+                function: names.function,
+                system_name: names.system_name,
                 file,
                 line,
                 column,
-                start_line,
+                start_line: names.start_line,
             });
         }
         Ok((out, outer_is_go))
@@ -303,7 +354,8 @@ struct DieInfo {
 /// unit. llvm-symbolizer prefers a linkage name found anywhere on the chain over a plain
 /// name, where addr2line stops at the first DIE with either; this walk makes the names
 /// agree with llvm. References into other units (`DW_FORM_ref_addr`, LTO) end the walk.
-fn die_info(unit: gimli::UnitRef<'_, Reader>, start: gimli::UnitOffset<usize>) -> DieInfo {
+/// Without `want_names` only `decl_line` is read.
+fn die_info(unit: gimli::UnitRef<'_, Reader>, start: gimli::UnitOffset<usize>, want_names: bool) -> DieInfo {
     let mut info = DieInfo::default();
     let mut off = start;
     for _ in 0..8 {
@@ -312,10 +364,10 @@ fn die_info(unit: gimli::UnitRef<'_, Reader>, start: gimli::UnitOffset<usize>) -
             let r = unit.attr_string(die.attr_value(at)?).ok()?;
             gimli::Reader::to_string_lossy(&r).ok().map(Cow::into_owned)
         };
-        if info.linkage.is_none() {
+        if want_names && info.linkage.is_none() {
             info.linkage = string(gimli::DW_AT_linkage_name).or_else(|| string(gimli::DW_AT_MIPS_linkage_name));
         }
-        if info.name.is_none() {
+        if want_names && info.name.is_none() {
             info.name = string(gimli::DW_AT_name);
         }
         if info.decl_line.is_none() {
@@ -521,15 +573,14 @@ impl ElfSymbolizer {
             SymbolSource::Symtab => false,
         };
         if use_dwarf && let Some(d) = self.dwarf()? {
-            let (mut frames, is_go) = d.frames(a.get())?;
+            let code_sym = sym.filter(|(s, _)| s.kind == SymKind::Code);
+            let (mut frames, is_go) = d.frames(a.get(), code_sym.is_some())?;
             if !frames.is_empty() {
                 // The outermost (physical) function is named from the symbol table when a
                 // code symbol covers the address, as llvm-symbolizer 14 and gimli's
                 // addr2line CLI do: GCC omits DW_AT_linkage_name for functions involving
                 // local types (lambdas), and symbol names keep clone suffixes (`.isra.0`).
-                if let (Some(last), Some((s, _))) = (frames.last_mut(), sym)
-                    && s.kind == SymKind::Code
-                {
+                if let (Some(last), Some((s, _))) = (frames.last_mut(), code_sym) {
                     if is_go {
                         last.function = runtime_name(&s.name);
                         last.system_name = last.function.clone();

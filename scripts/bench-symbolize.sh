@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Symbolization speed against the peers, on two big binaries with DWARF (issue 3 "Speed").
+#
+#   scripts/bench-symbolize.sh [N]        # N random .text addresses per binary (default 100000)
+#
+# Inputs (built once, cached under $BENCH_DIR, default /tmp/bench; nothing is committed):
+#   go-dwarf  Go's cmd/go built by $GO (default /opt/gobin/bin/go) with DWARF (compressed DWARF 5, non-PIE).
+#   rust-big  this crate's own sources (a snapshot of Cargo.toml, Cargo.lock, build.rs, proto/, src/) built in
+#             release with `debug = 2` (full DWARF, PIE). Set RUST_BIN=/path to use another Rust binary.
+#   For each binary `examples/gen_addr_profile.rs` writes N seeded random addresses inside .text as a list
+#   (ELF addresses, for the CLIs) and as a profile.proto with one mapping and one location per address (the
+#   PIE at an ASLR-like base), for `pprofsym symbolize` and `go tool pprof`.
+# Tools, each run $RUNS times (default 5) in the same session; the table shows the median wall time, the median
+# user+sys CPU time, the largest peak RSS (`/usr/bin/time`), and the median time for a single address
+# ("first answer": the same command on a 1-address list or profile):
+#   gimli-a2l        gimli's addr2line CLI (crate addr2line 0.27.1, feature `bin`): -f -i -C < list
+#   llvm-symbolizer  --obj=BIN --inlining --output-style=JSON < list
+#   pprof            go tool pprof -proto -symbolize=local BIN PROFILE (the cached pprof binary, run directly)
+#   pprofsym-a2l     pprofsym addr2line -e BIN -f -i -C < list
+#   pprofsym-sym     pprofsym symbolize PROFILE -o OUT --binary BIN
+#   pprofsym-sym-1t  the same with RAYON_NUM_THREADS=1 (the serial lookup)
+# Ratios are the peer's median wall time over pprofsym's (> 1: pprofsym is faster). The machine is shared:
+# wall times are noisy, CPU times less so.
+set -euo pipefail
+
+N=${1:-100000}
+BENCH_DIR=${BENCH_DIR:-/tmp/bench}
+RUNS=${RUNS:-5}
+GO=${GO:-/opt/gobin/bin/go}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$BENCH_DIR"
+cd "$ROOT"
+
+echo "== building pprofsym (release) and the generator" >&2
+nice cargo build --release --quiet --bin pprofsym --example gen_addr_profile
+PPROFSYM=$BENCH_DIR/pprofsym-bench
+cp target/release/pprofsym "$PPROFSYM"
+GEN=target/release/examples/gen_addr_profile
+
+if [[ ! -x $BENCH_DIR/go-dwarf ]]; then
+    echo "== building cmd/go with DWARF" >&2
+    (cd "$("$GO" env GOROOT)/src/cmd/go" && nice "$GO" build -o "$BENCH_DIR/go-dwarf" .)
+fi
+
+RUST_BIN=${RUST_BIN:-$BENCH_DIR/rs-target/release/pprofsym}
+if [[ ! -x $RUST_BIN ]]; then
+    echo "== building a snapshot of pprofsym with debug = 2 (a few minutes)" >&2
+    rm -rf "$BENCH_DIR/rs-src" && mkdir -p "$BENCH_DIR/rs-src"
+    cp -r Cargo.toml Cargo.lock build.rs proto src "$BENCH_DIR/rs-src/"
+    # benches/ and dev-dependencies are not part of the snapshot.
+    sed -i '/^\[\[bench\]\]/,/^harness/d; /^\[dev-dependencies\]/,/^$/d' "$BENCH_DIR/rs-src/Cargo.toml"
+    (cd "$BENCH_DIR/rs-src" && CARGO_PROFILE_RELEASE_DEBUG=2 CARGO_TARGET_DIR="$BENCH_DIR/rs-target" \
+        nice cargo build --release --quiet --offline)
+fi
+cp "$RUST_BIN" "$BENCH_DIR/rust-big"
+
+A2L=$BENCH_DIR/a2l/bin/addr2line
+if [[ ! -x $A2L ]]; then
+    echo "== installing gimli's addr2line CLI" >&2
+    nice cargo install --quiet addr2line@0.27.1 --features bin --root "$BENCH_DIR/a2l"
+fi
+PPROF=$("$GO" tool -n pprof 2>/dev/null || true)
+if [[ -z $PPROF || ! -x $PPROF ]]; then
+    "$GO" tool pprof -h >/dev/null 2>&1 || true # builds and caches the tool
+    PPROF=$("$GO" tool -n pprof)
+fi
+command -v llvm-symbolizer >/dev/null || { echo "llvm-symbolizer not found" >&2; exit 1; }
+
+# run NAME INPUT CMD... : RUNS timed runs (stdin from INPUT), prints "wall cpu rss_kb" of each.
+measure() {
+    local input=$1
+    shift
+    local i
+    for ((i = 0; i < RUNS; i++)); do
+        /usr/bin/time -f "%e %U %S %M" -o "$BENCH_DIR/time.out" "$@" <"$input" >/dev/null 2>"$BENCH_DIR/err.out" || {
+            echo "failed: $*" >&2
+            cat "$BENCH_DIR/err.out" >&2
+            return 1
+        }
+        awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$BENCH_DIR/time.out"
+    done
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+for name in go-dwarf rust-big; do
+    bin=$BENCH_DIR/$name
+    prof=$BENCH_DIR/$name.$N.pb.gz list=$BENCH_DIR/$name.$N.txt
+    prof1=$BENCH_DIR/$name.1.pb.gz list1=$BENCH_DIR/$name.1.txt
+    [[ -s $prof && -s $list ]] || "$GEN" "$bin" "$prof" "$list" "$N" 1
+    [[ -s $prof1 && -s $list1 ]] || "$GEN" "$bin" "$prof1" "$list1" 1 1
+    out=$BENCH_DIR/$name.out.pb.gz
+    echo
+    echo "== $name: $(stat -c %s "$bin") bytes, $N addresses ($(sort -u "$list" | wc -l) distinct), $RUNS runs each"
+
+    # Check that every tool really symbolizes (not only exits 0).
+    "$PPROFSYM" symbolize "$prof" -o "$out" --binary "$bin" 2>/dev/null
+    echo "   pprofsym symbolize: $("$PPROFSYM" info "$out" | grep -o '([0-9]* with inline frames, [0-9]* unsymbolized)')"
+    "$PPROF" -proto -symbolize=local "$bin" "$prof" >"$out" 2>/dev/null
+    echo "   go tool pprof:      $("$PPROFSYM" info "$out" | grep -o '([0-9]* with inline frames, [0-9]* unsymbolized)')"
+    "$A2L" -e "$bin" -f -i -C <"$list" >"$BENCH_DIR/$name.gimli.txt"
+    "$PPROFSYM" addr2line -e "$bin" -f -i -C <"$list" >"$BENCH_DIR/$name.pprofsym.txt" 2>/dev/null
+    echo "   addr2line output lines: gimli $(wc -l <"$BENCH_DIR/$name.gimli.txt"), pprofsym" \
+        "$(wc -l <"$BENCH_DIR/$name.pprofsym.txt"), differing $(diff "$BENCH_DIR/$name.gimli.txt" \
+        "$BENCH_DIR/$name.pprofsym.txt" | grep -c '^>' || true)"
+
+    declare -A wall=() cpu=() rss=() first=()
+    run_tool() { # TOOL LIST_OR_PROFILE_KIND CMD... (the word @IN@ is replaced by the profile, stdin gets the list)
+        local tool=$1 kind=$2
+        shift 2
+        local full=() one=() a
+        for a in "$@"; do
+            full+=("${a//@IN@/$prof}")
+            one+=("${a//@IN@/$prof1}")
+        done
+        local res
+        res=$(measure "$list" "${full[@]}")
+        wall[$tool]=$(awk '{ print $1 }' <<<"$res" | median)
+        cpu[$tool]=$(awk '{ print $2 }' <<<"$res" | median)
+        rss[$tool]=$(awk '{ print $3 }' <<<"$res" | sort -g | tail -1)
+        first[$tool]=$(measure "$list1" "${one[@]}" | awk '{ print $1 }' | median)
+        : "$kind"
+    }
+    run_tool gimli-a2l list "$A2L" -e "$bin" -f -i -C
+    run_tool llvm-symbolizer list llvm-symbolizer "--obj=$bin" --inlining --output-style=JSON
+    run_tool pprof profile "$PPROF" -proto -symbolize=local "$bin" @IN@
+    run_tool pprofsym-a2l list "$PPROFSYM" addr2line -e "$bin" -f -i -C
+    run_tool pprofsym-sym profile "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
+    run_tool pprofsym-sym-1t profile env RAYON_NUM_THREADS=1 "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
+
+    printf '   %-16s %9s %9s %10s %11s %14s %14s\n' tool wall_s cpu_s peak_MiB first_s "vs pprofsym-sym" "vs pprofsym-a2l"
+    for t in gimli-a2l llvm-symbolizer pprof pprofsym-a2l pprofsym-sym pprofsym-sym-1t; do
+        printf '   %-16s %9s %9s %10.1f %11s %14s %14s\n' "$t" "${wall[$t]}" "${cpu[$t]}" \
+            "$(awk -v k="${rss[$t]}" 'BEGIN { print k / 1024 }')" "${first[$t]}" \
+            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-sym]}" 'BEGIN { printf "%.2fx", a / b }')" \
+            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-a2l]}" 'BEGIN { printf "%.2fx", a / b }')"
+    done
+    unset wall cpu rss first
+done
