@@ -250,21 +250,41 @@ impl FieldDecoder {
 /// Reads a varint; `Ok(None)` when `b` ends first (more bytes may come), an error when it is over 10 bytes.
 #[inline]
 fn read_varint(b: &mut &[u8]) -> Result<Option<u64>, String> {
+    match b.first() {
+        None => Ok(None),
+        Some(&x) if x < 0x80 => {
+            *b = &b[1..];
+            Ok(Some(u64::from(x)))
+        }
+        Some(_) if b.len() >= 10 || b.iter().any(|&x| x < 0x80) => {
+            varint_complete(b).map(Some).ok_or_else(|| "invalid varint".to_string())
+        }
+        Some(_) => Ok(None),
+    }
+}
+
+/// Reads a varint that must be complete in `b`: `None` when it is truncated or longer than 10 bytes (or its
+/// 10th byte is over 1), as prost rejects.
+#[inline(always)]
+fn varint_complete(b: &mut &[u8]) -> Option<u64> {
+    let bytes = *b;
     let mut v = 0u64;
-    for (i, &byte) in b.iter().enumerate().take(10) {
+    let mut i = 0;
+    loop {
+        let byte = *bytes.get(i)?;
         v |= u64::from(byte & 0x7f) << (7 * i);
+        i += 1;
         if byte < 0x80 {
-            if i == 9 && byte > 1 {
-                return Err("invalid varint".into());
+            if i == 10 && byte > 1 {
+                return None;
             }
-            *b = &b[i + 1..];
-            return Ok(Some(v));
+            *b = &bytes[i..];
+            return Some(v);
+        }
+        if i == 10 {
+            return None;
         }
     }
-    if b.len() >= 10 {
-        return Err("invalid varint".into());
-    }
-    Ok(None)
 }
 
 /// Decodes one Sample: the fast path for what every producer writes, else prost.
@@ -276,14 +296,14 @@ fn fast_sample(bytes: &[u8]) -> Option<pb::Sample> {
     let mut s = pb::Sample::default();
     let mut b = bytes;
     while !b.is_empty() {
-        let key = read_varint(&mut b).ok()??;
+        let key = varint_complete(&mut b)?;
         match (key >> 3, key & 7) {
             (1, 2) => packed(&mut b, &mut s.location_id, |v| v)?,
             (2, 2) => packed(&mut b, &mut s.value, |v| v as i64)?,
-            (1, 0) => s.location_id.push(read_varint(&mut b).ok()??),
-            (2, 0) => s.value.push(read_varint(&mut b).ok()?? as i64),
+            (1, 0) => s.location_id.push(varint_complete(&mut b)?),
+            (2, 0) => s.value.push(varint_complete(&mut b)? as i64),
             (3, 2) => {
-                let len = usize::try_from(read_varint(&mut b).ok()??).ok()?;
+                let len = usize::try_from(varint_complete(&mut b)?).ok()?;
                 let body = b.get(..len)?;
                 s.label.push(pb::Label::decode(body).ok()?);
                 b = &b[len..];
@@ -295,14 +315,14 @@ fn fast_sample(bytes: &[u8]) -> Option<pb::Sample> {
 }
 
 /// Appends the packed varints of a length-delimited field to `out`, reserving their exact number first.
-#[inline]
+#[inline(always)]
 fn packed<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> T) -> Option<()> {
-    let len = usize::try_from(read_varint(b).ok()??).ok()?;
+    let len = usize::try_from(varint_complete(b)?).ok()?;
     let mut body = b.get(..len)?;
     *b = &b[len..];
     out.reserve_exact(body.iter().filter(|&&x| x < 0x80).count());
     while !body.is_empty() {
-        out.push(conv(read_varint(&mut body).ok()??));
+        out.push(conv(varint_complete(&mut body)?));
     }
     Some(())
 }
