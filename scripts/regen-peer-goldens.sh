@@ -4,8 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../testdata/peer"
 GO=${GO:-/opt/gobin/bin/go}
+# A profile.proto with drop_frames/keep_frames and symbolized allocator frames: the Go heap demo's legacy text
+# (debug=1, with runtime.mallocgc frames in its stacks) converted and symbolized by go tool pprof.
+TZ=UTC "$GO" tool pprof -proto ../go/bin/heapdemo ../go/heap-rate1.debug1.txt >heapdemo-debug1.pb.gz 2>/dev/null
 : > MANIFEST.tsv
-for f in go.nomappings.crash cppbench.cpu_no_samples_type; do
+for f in go.nomappings.crash cppbench.cpu_no_samples_type heapdemo-debug1.pb.gz; do
   for flags in "-top" "-top -sample_index=0" "-top -lines" "-top -addresses" "-top -cum -nodecount=5" "-top -nodefraction=0"; do
     name="$f.$(echo "${flags#-top}" | tr -d ' =-' )"
     [ "$name" = "$f." ] && name="$f.default"

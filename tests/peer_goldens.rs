@@ -16,7 +16,10 @@ fn peer_profiles_match_go_tool_pprof() {
         let p = load(&dir.join(cols[1]), &LoadOptions::default()).unwrap();
         let mut o = TopOptions::default();
         for flag in cols[2].split_whitespace() {
-            let (k, v) = flag.trim_start_matches('-').split_once('=').unwrap_or((flag.trim_start_matches('-'), ""));
+            let (k, v) = flag
+                .trim_start_matches('-')
+                .split_once('=')
+                .unwrap_or((flag.trim_start_matches('-'), ""));
             match k {
                 "top" => {}
                 "sample_index" => o.sample_index = Some(v.into()),
@@ -30,5 +33,5 @@ fn peer_profiles_match_go_tool_pprof() {
         assert_eq!(render_text(&top(&p, &o).unwrap()), golden, "{}", cols[0]);
         n += 1;
     }
-    assert_eq!(n, 12);
+    assert_eq!(n, 18);
 }

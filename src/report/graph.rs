@@ -5,6 +5,7 @@
 //! nodes → drop nodes under the cum cutoff and rebuild from the samples → sort → keep the top N and rebuild.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use regex::Regex;
 
@@ -235,7 +236,11 @@ impl Prepared {
         let fn_names = super::function_names(profile);
         let fname = |id: u64| profile.function_index(id).map_or("", |i| fn_names[i].as_str());
 
+        // The profile's own drop_frames/keep_frames (pprof's RemoveUninteresting, done when a profile is loaded).
+        let prune = Pruning::new(profile, &fn_names);
+
         for (li, loc) in pb.location.iter().enumerate() {
+            let lines = &loc.line[prune.first_line[li]..];
             let mapping = profile.mapping(loc.mapping_id);
             let objfile = mapping.map_or("", |m| profile.str(m.filename));
             let line_matches = |re: &Regex, ln: &crate::profile::pb::Line| -> bool {
@@ -244,10 +249,10 @@ impl Prepared {
                     .is_some_and(|f| re.is_match(fname(ln.function_id)) || re.is_match(profile.str(f.filename)))
             };
             let loc_matches = |re: &Regex| -> bool {
-                loc.line.iter().any(|ln| line_matches(re, ln)) || (mapping.is_some() && re.is_match(objfile))
+                lines.iter().any(|ln| line_matches(re, ln)) || (mapping.is_some() && re.is_match(objfile))
             };
             // Which lines survive hide/show.
-            let mut keep: Vec<bool> = vec![true; loc.line.len()];
+            let mut keep: Vec<bool> = vec![true; lines.len()];
             if any_filter {
                 if let Some(re) = &filters.ignore
                     && loc_matches(re)
@@ -266,7 +271,7 @@ impl Prepared {
                     if mapping.is_some() && re.is_match(objfile) {
                         keep.iter_mut().for_each(|k| *k = false);
                     } else {
-                        for (k, ln) in keep.iter_mut().zip(&loc.line) {
+                        for (k, ln) in keep.iter_mut().zip(lines) {
                             if line_matches(re, ln) {
                                 *k = false;
                             }
@@ -278,7 +283,7 @@ impl Prepared {
                 }
                 if let Some(re) = &filters.show {
                     if !(mapping.is_some() && re.is_match(objfile)) {
-                        for (k, ln) in keep.iter_mut().zip(&loc.line) {
+                        for (k, ln) in keep.iter_mut().zip(lines) {
                             if *k && profile.function(ln.function_id).is_some() && !line_matches(re, ln) {
                                 *k = false;
                             }
@@ -292,7 +297,7 @@ impl Prepared {
                 }
             }
 
-            let mut nodes = Vec::with_capacity(loc.line.len().max(1));
+            let mut nodes = Vec::with_capacity(lines.len().max(1));
             let mut kept_lines: Vec<&crate::profile::pb::Line> = loc
                 .line
                 .iter()
@@ -350,7 +355,7 @@ impl Prepared {
             }
             let start = stacks.len();
             let mut focused = false;
-            for id in &s.location_id {
+            for id in prune.sample_stack(profile, &s.location_id) {
                 let Some(li) = profile.location_index(*id) else {
                     continue;
                 };
@@ -414,7 +419,7 @@ impl Prepared {
         let mut cum = vec![0i64; n];
         let mut seen = vec![u32::MAX; n];
         let mut edges: Vec<Edge> = Vec::new();
-        let mut edge_ids: HashMap<(u32, u32), usize> = HashMap::new();
+        let mut edge_ids: HashMap<u64, usize, BuildHasherDefault<EdgeHasher>> = HashMap::default();
         let mut edge_seen: Vec<u32> = Vec::new();
         let is_kept = |node: u32| kept.is_none_or(|k| k[node as usize]);
         for (stamp, (w, stack)) in self.samples().enumerate() {
@@ -435,7 +440,8 @@ impl Prepared {
                     }
                     if with_edges && let Some(p) = parent.filter(|p| *p != node) {
                         let inline = ni != nodes.len() - 1;
-                        let id = *edge_ids.entry((p, node)).or_insert_with(|| {
+                        let key = (u64::from(p) << 32) | u64::from(node);
+                        let id = *edge_ids.entry(key).or_insert_with(|| {
                             edges.push(Edge {
                                 dst: node,
                                 weight: 0,
@@ -487,6 +493,110 @@ impl Prepared {
                 .then(p2)
                 .then_with(|| infos[a].go_sprint().cmp(&infos[b].go_sprint()))
         });
+    }
+}
+
+/// Hashes an edge key (caller id << 32 | callee id) with a multiply-xorshift: the edge table is probed once per
+/// frame of every sample, where SipHash cost as much as the rest of the graph walk.
+#[derive(Default)]
+struct EdgeHasher(u64);
+
+impl Hasher for EdgeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, x: u64) {
+        let h = (self.0 ^ x ^ (x >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 32);
+    }
+}
+
+/// pprof's `Prune` with the profile's `drop_frames` / `keep_frames`: locations whose frames match lose them, and
+/// each sample's stack is cut at the first pruned location after its first user frame, counting from the root.
+struct Pruning {
+    /// Per location: index of the first line kept.
+    first_line: Vec<usize>,
+    /// Per location: 0 = untouched, 1 = prune beneath (partially pruned), 2 = prune the whole location.
+    state: Vec<u8>,
+    active: bool,
+}
+
+impl Pruning {
+    fn new(p: &Profile, fn_names: &[String]) -> Pruning {
+        let pb = p.pb();
+        let n = pb.location.len();
+        let none = Pruning {
+            first_line: vec![0; n],
+            state: vec![0; n],
+            active: false,
+        };
+        let drop_src = p.str(pb.drop_frames);
+        if drop_src.is_empty() {
+            return none;
+        }
+        let Ok(drop) = Regex::new(&format!("^({drop_src})$")) else {
+            return none;
+        };
+        let keep_src = p.str(pb.keep_frames);
+        let keep = if keep_src.is_empty() {
+            None
+        } else {
+            Regex::new(&format!("^({keep_src})$")).ok()
+        };
+        let mut cache: HashMap<usize, bool> = HashMap::new();
+        let mut prunes = |fi: usize| {
+            *cache.entry(fi).or_insert_with(|| {
+                let name = fn_names[fi].as_str();
+                if name.is_empty() {
+                    return false;
+                }
+                let simple = super::sites::simplify_func(name);
+                drop.is_match(simple) && !keep.as_ref().is_some_and(|k| k.is_match(simple))
+            })
+        };
+        let mut out = Pruning { active: true, ..none };
+        for (li, loc) in pb.location.iter().enumerate() {
+            let hit = (0..loc.line.len())
+                .rev()
+                .find(|&i| p.function_index(loc.line[i].function_id).is_some_and(&mut prunes));
+            match hit {
+                None => {}
+                Some(i) if i == loc.line.len() - 1 => out.state[li] = 2,
+                Some(i) => {
+                    out.state[li] = 1;
+                    out.first_line[li] = i + 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// The sample's location ids after pruning (leaf first).
+    fn sample_stack<'a>(&self, p: &Profile, ids: &'a [u64]) -> &'a [u64] {
+        if !self.active {
+            return ids;
+        }
+        let mut found_user = false;
+        for i in (0..ids.len()).rev() {
+            let st = p.location_index(ids[i]).map_or(0, |li| self.state[li]);
+            if st == 0 {
+                found_user = true;
+                continue;
+            }
+            if !found_user {
+                continue;
+            }
+            return if st == 2 { &ids[i + 1..] } else { &ids[i..] };
+        }
+        ids
     }
 }
 

@@ -343,7 +343,7 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
 }
 
 /// pprof's `simplifyFunc`: drop a C++ parameter list, keeping `(anonymous namespace)` and `operator()`.
-fn simplify_func(name: &str) -> &str {
+pub(crate) fn simplify_func(name: &str) -> &str {
     let name = name.strip_prefix('.').unwrap_or(name);
     let mut i = 0;
     let bytes = name.as_bytes();
