@@ -40,6 +40,10 @@ if [[ $goldens_only == 0 ]]; then
   (cd "$D/heapdemo" &&
     "$GO" build -trimpath -buildvcs=false -o "$D/bin/heapdemo" . &&
     "$GO" build -trimpath -buildvcs=false -buildmode=pie -o "$D/bin/heapdemo-pie" .)
+  # Stripped twins (no DWARF, no symbol table; the GNU build ID note stays, so they still match the profiles):
+  # what a production deployment of the same build looks like. Only Go's pclntab is left to symbolize with.
+  strip --strip-all -o "$D/bin/heapdemo-stripped" "$D/bin/heapdemo"
+  strip --strip-all -o "$D/bin/heapdemo-pie-stripped" "$D/bin/heapdemo-pie"
 
   for entry in "${PROFILES[@]}"; do
     read -r stem bin flags <<<"$entry"

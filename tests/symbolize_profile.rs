@@ -247,6 +247,20 @@ fn go_profile_resymbolized_from_pclntab_equals_runtime_symbols() {
 }
 
 #[test]
+fn go_profile_resymbolized_from_stripped_binaries_uses_pclntab() {
+    go_roundtrip("testdata/go/heap-rate1.pb.gz", "testdata/go/bin/heapdemo-stripped", SymbolSource::Auto);
+    go_roundtrip("testdata/go/heap-pie-rate1.pb.gz", "testdata/go/bin/heapdemo-pie-stripped", SymbolSource::Auto);
+    let p = strip(&load_fixture("testdata/go/heap-rate1.pb.gz"));
+    let mut sym = symbolizer(None, &["testdata/go/bin/heapdemo-stripped"], SymbolSource::Auto);
+    let res = resolve_profile(&p, &mut sym, false);
+    for a in &res.locations {
+        if let LocationAnswer::Resolved(r) = a {
+            assert_eq!(r.source, pprofsym::symbolize::FrameSource::GoPclntab);
+        }
+    }
+}
+
+#[test]
 fn symbolizing_changes_nothing_but_symbols() {
     let before = load_fixture("testdata/native/profiles/cppdemo.pb.gz");
     let mut sym = symbolizer(None, NATIVE_BINS, SymbolSource::Auto);
