@@ -201,7 +201,7 @@ pub fn generate(n_samples: usize, n_locs: usize) -> pb::Profile {
         stack.extend(path.iter().rev());
         let size = [8i64, 16, 24, 32, 48, 64, 96, 128, 256, 512, 1024, 4096, 32768][rng.range(0, 12) as usize];
         let objs = 1 + rng.skewed(2000) as i64;
-        let inuse = if rng.next() % 3 == 0 {
+        let inuse = if rng.next().is_multiple_of(3) {
             rng.range(0, objs as u64) as i64
         } else {
             0

@@ -15,7 +15,8 @@
 # ("first answer": the same command on a 1-address list or profile):
 #   gimli-a2l        gimli's addr2line CLI (crate addr2line 0.27.1, feature `bin`): -f -i -C < list
 #   llvm-symbolizer  --obj=BIN --inlining --output-style=JSON < list
-#   pprof            go tool pprof -proto -symbolize=local BIN PROFILE (the cached pprof binary, run directly)
+#   pprof            go tool pprof -proto -symbolize=local BIN PROFILE (the cached pprof binary, run directly;
+#                    one run, killed after $PPROF_TIMEOUT s, default 120: on a big non-Go binary it takes minutes)
 #   pprofsym-a2l     pprofsym addr2line -e BIN -f -i -C < list
 #   pprofsym-sym     pprofsym symbolize PROFILE -o OUT --binary BIN
 #   pprofsym-sym-1t  the same with RAYON_NUM_THREADS=1 (the serial lookup)
@@ -26,6 +27,8 @@ set -euo pipefail
 N=${1:-100000}
 BENCH_DIR=${BENCH_DIR:-/tmp/bench}
 RUNS=${RUNS:-5}
+# go tool pprof on a big non-Go binary takes minutes: it runs once, killed after this many seconds.
+PPROF_TIMEOUT=${PPROF_TIMEOUT:-120}
 GO=${GO:-/opt/gobin/bin/go}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$BENCH_DIR"
@@ -66,21 +69,32 @@ if [[ -z $PPROF || ! -x $PPROF ]]; then
 fi
 command -v llvm-symbolizer >/dev/null || { echo "llvm-symbolizer not found" >&2; exit 1; }
 
-# run NAME INPUT CMD... : RUNS timed runs (stdin from INPUT), prints "wall cpu rss_kb" of each.
+# measure RUNS LIMIT INPUT CMD... : timed runs (stdin from INPUT), each killed after LIMIT seconds; prints
+# "wall cpu rss_kb" per run, or "timeout" / "failed".
 measure() {
-    local input=$1
-    shift
-    local i
-    for ((i = 0; i < RUNS; i++)); do
-        /usr/bin/time -f "%e %U %S %M" -o "$BENCH_DIR/time.out" "$@" <"$input" >/dev/null 2>"$BENCH_DIR/err.out" || {
+    local runs=$1 limit=$2 input=$3
+    shift 3
+    local i rc
+    for ((i = 0; i < runs; i++)); do
+        rc=0
+        /usr/bin/time -f "%e %U %S %M" -o "$BENCH_DIR/time.out" timeout "$limit" "$@" <"$input" >/dev/null \
+            2>"$BENCH_DIR/err.out" || rc=$?
+        if ((rc == 124)); then
+            echo timeout
+            return
+        elif ((rc != 0)); then
             echo "failed: $*" >&2
             cat "$BENCH_DIR/err.out" >&2
-            return 1
-        }
-        awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$BENCH_DIR/time.out"
+            echo failed
+            return
+        fi
+        awk '/^[0-9]/ { printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$BENCH_DIR/time.out"
     done
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() {
+    sort -g | awk '/^[a-z]/ { print ">'"$PPROF_TIMEOUT"'"; done = 1; exit }
+        { v[NR] = $1 } END { if (!done) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 
 for name in go-dwarf rust-big; do
     bin=$BENCH_DIR/$name
@@ -95,8 +109,11 @@ for name in go-dwarf rust-big; do
     # Check that every tool really symbolizes (not only exits 0).
     "$PPROFSYM" symbolize "$prof" -o "$out" --binary "$bin" 2>/dev/null
     echo "   pprofsym symbolize: $("$PPROFSYM" info "$out" | grep -o '([0-9]* with inline frames, [0-9]* unsymbolized)')"
-    "$PPROF" -proto -symbolize=local "$bin" "$prof" >"$out" 2>/dev/null
-    echo "   go tool pprof:      $("$PPROFSYM" info "$out" | grep -o '([0-9]* with inline frames, [0-9]* unsymbolized)')"
+    if timeout "$PPROF_TIMEOUT" "$PPROF" -proto -symbolize=local "$bin" "$prof" >"$out" 2>/dev/null; then
+        echo "   go tool pprof:      $("$PPROFSYM" info "$out" | grep -o '([0-9]* with inline frames, [0-9]* unsymbolized)')"
+    else
+        echo "   go tool pprof:      did not finish within ${PPROF_TIMEOUT} s"
+    fi
     "$A2L" -e "$bin" -f -i -C <"$list" >"$BENCH_DIR/$name.gimli.txt"
     "$PPROFSYM" addr2line -e "$bin" -f -i -C <"$list" >"$BENCH_DIR/$name.pprofsym.txt" 2>/dev/null
     echo "   addr2line output lines: gimli $(wc -l <"$BENCH_DIR/$name.gimli.txt"), pprofsym" \
@@ -104,8 +121,8 @@ for name in go-dwarf rust-big; do
         "$BENCH_DIR/$name.pprofsym.txt" | grep -c '^>' || true)"
 
     declare -A wall=() cpu=() rss=() first=()
-    run_tool() { # TOOL LIST_OR_PROFILE_KIND CMD... (the word @IN@ is replaced by the profile, stdin gets the list)
-        local tool=$1 kind=$2
+    run_tool() { # TOOL RUNS CMD... (the word @IN@ is replaced by the profile, stdin gets the list)
+        local tool=$1 runs=$2
         shift 2
         local full=() one=() a
         for a in "$@"; do
@@ -113,26 +130,25 @@ for name in go-dwarf rust-big; do
             one+=("${a//@IN@/$prof1}")
         done
         local res
-        res=$(measure "$list" "${full[@]}")
+        res=$(measure "$runs" "$PPROF_TIMEOUT" "$list" "${full[@]}")
         wall[$tool]=$(awk '{ print $1 }' <<<"$res" | median)
         cpu[$tool]=$(awk '{ print $2 }' <<<"$res" | median)
-        rss[$tool]=$(awk '{ print $3 }' <<<"$res" | sort -g | tail -1)
-        first[$tool]=$(measure "$list1" "${one[@]}" | awk '{ print $1 }' | median)
-        : "$kind"
+        rss[$tool]=$(awk '{ print $3 + 0 }' <<<"$res" | sort -g | tail -1)
+        first[$tool]=$(measure "$RUNS" "$PPROF_TIMEOUT" "$list1" "${one[@]}" | awk '{ print $1 }' | median)
     }
-    run_tool gimli-a2l list "$A2L" -e "$bin" -f -i -C
-    run_tool llvm-symbolizer list llvm-symbolizer "--obj=$bin" --inlining --output-style=JSON
-    run_tool pprof profile "$PPROF" -proto -symbolize=local "$bin" @IN@
-    run_tool pprofsym-a2l list "$PPROFSYM" addr2line -e "$bin" -f -i -C
-    run_tool pprofsym-sym profile "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
-    run_tool pprofsym-sym-1t profile env RAYON_NUM_THREADS=1 "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
+    run_tool gimli-a2l "$RUNS" "$A2L" -e "$bin" -f -i -C
+    run_tool llvm-symbolizer "$RUNS" llvm-symbolizer "--obj=$bin" --inlining --output-style=JSON
+    run_tool pprof 1 "$PPROF" -proto -symbolize=local "$bin" @IN@
+    run_tool pprofsym-a2l "$RUNS" "$PPROFSYM" addr2line -e "$bin" -f -i -C
+    run_tool pprofsym-sym "$RUNS" "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
+    run_tool pprofsym-sym-1t "$RUNS" env RAYON_NUM_THREADS=1 "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
 
     printf '   %-16s %9s %9s %10s %11s %14s %14s\n' tool wall_s cpu_s peak_MiB first_s "vs pprofsym-sym" "vs pprofsym-a2l"
     for t in gimli-a2l llvm-symbolizer pprof pprofsym-a2l pprofsym-sym pprofsym-sym-1t; do
         printf '   %-16s %9s %9s %10.1f %11s %14s %14s\n' "$t" "${wall[$t]}" "${cpu[$t]}" \
             "$(awk -v k="${rss[$t]}" 'BEGIN { print k / 1024 }')" "${first[$t]}" \
-            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-sym]}" 'BEGIN { printf "%.2fx", a / b }')" \
-            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-a2l]}" 'BEGIN { printf "%.2fx", a / b }')"
+            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-sym]}" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.2fx", a / b; else print "-" }')" \
+            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-a2l]}" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.2fx", a / b; else print "-" }')"
     done
     unset wall cpu rss first
 done

@@ -210,7 +210,7 @@ fn duplicate_ids() {
     assert_edit_rejected(
         "dup-map.pb.gz",
         |p| {
-            let m = p.mapping[0].clone();
+            let m = p.mapping[0];
             p.mapping.push(m);
         },
         "multiple mappings with same id",
@@ -288,13 +288,32 @@ fn string_table_zero_not_empty() {
     assert_edit_rejected("nostr.pb.gz", |p| p.string_table.clear(), "string table is empty");
 }
 
-/// `mib` MiB of zeros as concatenated gzip members of 1 MiB each (about 1 KB per member): a small file that
-/// expands without bound, quick to build.
+/// `mib` MiB of valid protobuf as concatenated gzip members of 1 MiB each (about 1 KB per member): a small
+/// file that expands without bound, quick to build. Each MiB is one unknown field (number 100, 1 MiB of zeros
+/// as its bytes), which a decoder skips, so only the size limit stops it.
 fn bomb(mib: usize) -> Vec<u8> {
+    let body = (1 << 20) - 5;
+    let mut field = vec![0xa2, 0x06]; // field 100, length-delimited
+    let mut n = body as u64;
+    while n >= 0x80 {
+        field.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    field.push(n as u8);
+    field.resize(1 << 20, 0);
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(&vec![0u8; 1 << 20]).unwrap();
+    enc.write_all(&field).unwrap();
     let member = enc.finish().unwrap();
     member.repeat(mib)
+}
+
+#[test]
+fn zero_bomb_fails_fast() {
+    // Zeros are not a message (field number 0): decoding stops at the first bytes, long before the limit.
+    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
+    enc.write_all(&vec![0u8; 1 << 20]).unwrap();
+    let b = enc.finish().unwrap().repeat(1024);
+    assert_rejected("zeros.pb.gz", &b, "invalid tag value: 0");
 }
 
 #[test]

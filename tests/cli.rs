@@ -75,20 +75,16 @@ fn parse_raw(text: &str) -> Raw {
         }
         match section {
             "samples" => {
-                if let Some((vals, _stack)) = l.split_once(':') {
-                    if let Ok(v) = vals.split_whitespace().map(str::parse).collect::<Result<Vec<i64>, _>>() {
-                        if v.len() == types.len() && !v.is_empty() {
-                            samples.push(v);
-                        }
-                    }
+                if let Some((vals, _stack)) = l.split_once(':')
+                    && let Ok(v) = vals.split_whitespace().map(str::parse).collect::<Result<Vec<i64>, _>>()
+                    && v.len() == types.len()
+                    && !v.is_empty()
+                {
+                    samples.push(v);
                 }
             }
-            "locations" => {
-                // "    12: 0x4a1b2c M=1 main.f ..." starts a location; continuation lines have no "M=".
-                if l.contains(" M=") {
-                    locations += 1;
-                }
-            }
+            // "    12: 0x4a1b2c M=1 main.f ..." starts a location; continuation lines have no "M=".
+            "locations" if l.contains(" M=") => locations += 1,
             _ => {}
         }
     }
@@ -331,5 +327,43 @@ fn bad_flags_are_one_line_errors() {
         assert!(out.stdout.is_empty(), "{args:?}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+#[path = "../examples/gen_profile.rs"]
+#[allow(dead_code)]
+mod gen_profile;
+
+/// Over 20 000 samples the graph is built on several threads; the report must not depend on it.
+#[test]
+fn parallel_graph_equals_single_threaded() {
+    let p = gen_profile::generate(24_000, 3_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gen.pb.gz");
+    std::fs::write(&path, pprofsym::profile::encode_gzip(&p)).unwrap();
+    let path = path.to_str().unwrap();
+    for args in [
+        vec!["top", "--format", "csv", "--lines", "-n", "40", "--cum", path],
+        vec![
+            "top",
+            "--format",
+            "csv",
+            "--addresses",
+            "--no-trim",
+            "-i",
+            "alloc_objects",
+            path,
+        ],
+    ] {
+        let run = |threads: &str| {
+            let out = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+                .args(&args)
+                .env("RAYON_NUM_THREADS", threads)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        assert_eq!(run("1"), run("3"), "{args:?}");
     }
 }

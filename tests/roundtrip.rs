@@ -99,3 +99,45 @@ fn fixtures_have_the_content_the_round_trip_must_keep() {
     assert!(p.sample.iter().any(|s| !s.label.is_empty()));
     assert!(p.period != 0 && p.time_nanos != 0 && !p.mapping.is_empty());
 }
+
+#[path = "../examples/gen_profile.rs"]
+#[allow(dead_code)]
+mod gen_profile;
+
+/// A generated profile big enough (over 256 KiB gzipped) to take the pipelined path: inflating on one
+/// thread, decoding on another. It must give prost's message, and its errors must be the same as the simple
+/// path's.
+#[test]
+fn pipelined_decode_equals_prost() {
+    let p = gen_profile::generate(20_000, 4_000);
+    let raw = p.encode_to_vec();
+    let gz = encode_gzip(&p);
+    assert!(gz.len() > 256 << 10, "only {} bytes: not the pipelined path", gz.len());
+    let loaded = decode_bytes(&gz, &LoadOptions::default()).unwrap();
+    assert_eq!(loaded.pb(), &p);
+    assert_eq!(decode_bytes(&raw, &LoadOptions::default()).unwrap().pb(), &p);
+
+    let err = decode_bytes(&gz[..gz.len() / 2], &LoadOptions::default()).unwrap_err();
+    assert!(err.starts_with("corrupt gzip data"), "{err}");
+    let limit = LoadOptions {
+        max_decompressed: raw.len() as u64 - 1,
+    };
+    let err = decode_bytes(&gz, &limit).unwrap_err();
+    assert!(err.starts_with("decompressed size exceeds the limit"), "{err}");
+    let exact = LoadOptions {
+        max_decompressed: raw.len() as u64,
+    };
+    assert!(decode_bytes(&gz, &exact).is_ok());
+    // Cut inside the last field of the plain message, then gzipped: a decoding error, not a crash.
+    let cut = encode_gzip_bytes(&raw[..raw.len() - 3]);
+    assert!(cut.len() > 256 << 10);
+    let err = decode_bytes(&cut, &LoadOptions::default()).unwrap_err();
+    assert!(err.starts_with("not a profile.proto message"), "{err}");
+}
+
+fn encode_gzip_bytes(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}

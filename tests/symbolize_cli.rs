@@ -10,7 +10,11 @@ fn root() -> PathBuf {
 }
 
 fn pprofsym(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pprofsym")).args(args).current_dir(root()).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -32,7 +36,10 @@ fn writes_a_symbolized_gzipped_profile() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stderr = String::from_utf8(o.stderr).unwrap();
-    assert!(stderr.contains("14 locations symbolized, 2 left unsymbolized"), "{stderr}");
+    assert!(
+        stderr.contains("14 locations symbolized, 2 left unsymbolized"),
+        "{stderr}"
+    );
     assert!(std::fs::read(&out).unwrap().starts_with(&[0x1f, 0x8b]));
     let p = load(&out, &LoadOptions::default()).unwrap();
     assert!(p.pb().mapping[0].has_functions && p.pb().mapping[0].has_inline_frames);

@@ -248,8 +248,16 @@ fn go_profile_resymbolized_from_pclntab_equals_runtime_symbols() {
 
 #[test]
 fn go_profile_resymbolized_from_stripped_binaries_uses_pclntab() {
-    go_roundtrip("testdata/go/heap-rate1.pb.gz", "testdata/go/bin/heapdemo-stripped", SymbolSource::Auto);
-    go_roundtrip("testdata/go/heap-pie-rate1.pb.gz", "testdata/go/bin/heapdemo-pie-stripped", SymbolSource::Auto);
+    go_roundtrip(
+        "testdata/go/heap-rate1.pb.gz",
+        "testdata/go/bin/heapdemo-stripped",
+        SymbolSource::Auto,
+    );
+    go_roundtrip(
+        "testdata/go/heap-pie-rate1.pb.gz",
+        "testdata/go/bin/heapdemo-pie-stripped",
+        SymbolSource::Auto,
+    );
     let p = strip(&load_fixture("testdata/go/heap-rate1.pb.gz"));
     let mut sym = symbolizer(None, &["testdata/go/bin/heapdemo-stripped"], SymbolSource::Auto);
     let res = resolve_profile(&p, &mut sym, false);

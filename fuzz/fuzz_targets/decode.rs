@@ -1,5 +1,14 @@
 //! Any bytes: decoding either fails with a message or gives a profile on which `top` (every granularity,
-//! with filters) and `sites` run without panicking.
+//! with filters) and `sites` run without panicking. Plain protobuf input is also decoded by prost, and
+//! both decoders must agree.
+//!
+//! Seed and run (the corpus is not committed):
+//! ```sh
+//! mkdir -p fuzz/corpus/decode
+//! for f in $(find testdata -name '*.pb.gz'); do n=$(echo "$f" | tr / _); cp "$f" fuzz/corpus/decode/"$n";
+//!   gzip -dc "$f" > fuzz/corpus/decode/"${n%.gz}"; done
+//! cd fuzz && cargo +nightly fuzz run decode corpus/decode -- -max_total_time=180 -max_len=65536
+//! ```
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -10,7 +19,22 @@ fuzz_target!(|data: &[u8]| {
     let opts = LoadOptions {
         max_decompressed: 16 << 20,
     };
-    let Ok(p) = decode_bytes(data, &opts) else {
+    let res = decode_bytes(data, &opts);
+    // Differential check on plain protobuf: our decoder must agree with prost's.
+    if !data.starts_with(&[0x1f, 0x8b]) {
+        use prost::Message;
+        match pprofsym::profile::pb::Profile::decode(data) {
+            Ok(m) => {
+                let valid = pprofsym::profile::validate(&m).is_ok();
+                match &res {
+                    Ok(p) => assert_eq!(p.pb(), &m, "decoded message differs from prost's"),
+                    Err(e) => assert!(!valid || data.is_empty(), "prost decodes a valid profile, we fail: {e}"),
+                }
+            }
+            Err(_) => assert!(res.is_err(), "prost fails, we decode"),
+        }
+    }
+    let Ok(p) = res else {
         return;
     };
     let _ = report::info(&p);

@@ -228,6 +228,13 @@ impl FieldDecoder {
                     Some(n) => usize::try_from(n).map_err(|_| "length out of range")?,
                     None => break,
                 },
+                // A group (no profile.proto field is one, but prost skips unknown ones): find its end. A
+                // stray end-group tag has no body; prost reports it below.
+                3 => match group_len(b, field, 0)? {
+                    Some(n) => n,
+                    None => break,
+                },
+                4 => 0,
                 w => return Err(format!("invalid wire type value: {w}")),
             };
             if b.len() < body_len {
@@ -244,6 +251,43 @@ impl FieldDecoder {
             pos = end;
         }
         Ok(pos)
+    }
+}
+
+/// The length of a group's body up to and including its end-group tag (`b` starts after the start-group tag);
+/// `Ok(None)` when `b` ends first. Nesting is bounded as prost bounds it.
+fn group_len(b: &[u8], field: u64, depth: u32) -> Result<Option<usize>, String> {
+    if depth >= 100 {
+        return Err("recursion limit reached".into());
+    }
+    let mut rest = b;
+    loop {
+        let Some(key) = read_varint(&mut rest)? else {
+            return Ok(None);
+        };
+        let len = match key & 7 {
+            0 => match read_varint(&mut rest)? {
+                Some(_) => 0,
+                None => return Ok(None),
+            },
+            1 => 8,
+            5 => 4,
+            2 => match read_varint(&mut rest)? {
+                Some(n) => usize::try_from(n).map_err(|_| "length out of range")?,
+                None => return Ok(None),
+            },
+            3 => match group_len(rest, key >> 3, depth + 1)? {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+            4 if key >> 3 == field => return Ok(Some(b.len() - rest.len())),
+            4 => return Err("unexpected end group tag".into()),
+            w => return Err(format!("invalid wire type value: {w}")),
+        };
+        if rest.len() < len {
+            return Ok(None);
+        }
+        rest = &rest[len..];
     }
 }
 

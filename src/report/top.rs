@@ -106,8 +106,8 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport, String> {
         .pb()
         .sample
         .iter()
-        .map(|s| s.value.get(index).copied().unwrap_or(0).abs())
-        .sum();
+        .map(|s| s.value.get(index).copied().unwrap_or(0).wrapping_abs())
+        .fold(0i64, i64::wrapping_add);
 
     let prepared = Prepared::new(profile, index, &opts.filters, opts.granularity);
     let mut warnings = Vec::new();
@@ -132,8 +132,8 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport, String> {
     let mut g = prepared.graph(None, false);
     let graph_total = g.flat_sum();
     let node_cutoff = ((graph_total as f64) * opts.node_fraction) as i64;
-    let node_cutoff = node_cutoff.abs();
-    let edge_cutoff = (((graph_total as f64) * opts.edge_fraction) as i64).abs();
+    let node_cutoff = node_cutoff.wrapping_abs();
+    let edge_cutoff = (((graph_total as f64) * opts.edge_fraction) as i64).wrapping_abs();
     let nnodes = prepared.infos.len();
     let mut kept: Option<Vec<bool>> = None;
     let mut dropped_nodes = 0;
@@ -141,7 +141,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport, String> {
         let mut k = vec![false; nnodes];
         let mut count = 0;
         for &n in &g.nodes {
-            if g.cum[n as usize].abs() >= node_cutoff {
+            if g.cum[n as usize].wrapping_abs() >= node_cutoff {
                 k[n as usize] = true;
                 count += 1;
             }
@@ -173,7 +173,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport, String> {
         .iter()
         .map(|&n| {
             let flat = g.flat[n as usize];
-            sum += flat;
+            sum = i64::wrapping_add(sum, flat);
             TopRow {
                 name: prepared.names[n as usize].clone(),
                 flat,
@@ -217,9 +217,9 @@ fn select_output_unit(requested: &str, sample_unit: &str, g: &super::graph::Grap
     }
     let mut min = 0i64;
     for &n in &g.nodes {
-        let mut v = g.flat[n as usize].abs();
+        let mut v = g.flat[n as usize].wrapping_abs();
         if v == 0 {
-            v = g.cum[n as usize].abs();
+            v = g.cum[n as usize].wrapping_abs();
         }
         if v > 0 && (min == 0 || v < min) {
             min = v;
@@ -268,7 +268,7 @@ pub fn render_text(r: &TopReport) -> String {
             out.push_str(&format!(
                 "Dropped {} node{s} (cum <= {})\n",
                 r.dropped_nodes,
-                r.format_value(r.dropped_cutoff.abs())
+                r.format_value(r.dropped_cutoff.wrapping_abs())
             ));
         }
         if !r.rows.is_empty() && r.rows.len() < r.nodes_before_limit {
