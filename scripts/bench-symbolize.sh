@@ -17,11 +17,15 @@
 #   llvm-symbolizer  --obj=BIN --inlining --output-style=JSON < list
 #   pprof            go tool pprof -proto -symbolize=local BIN PROFILE (the cached pprof binary, run directly;
 #                    one run, killed after $PPROF_TIMEOUT s, default 120: on a big non-Go binary it takes minutes)
-#   pprofsym-a2l     pprofsym addr2line -e BIN -f -i -C < list
+#   pprofsym-a2l     pprofsym addr2line -e BIN -f -i -C < list (streaming: one request at a time, a coprocess)
+#   pprofsym-batch   the same with --batch (all of stdin read first, one sorted, deduplicated, parallel batch)
+#   pprofsym-batch-1t  the same with RAYON_NUM_THREADS=1
 #   pprofsym-sym     pprofsym symbolize PROFILE -o OUT --binary BIN
 #   pprofsym-sym-1t  the same with RAYON_NUM_THREADS=1 (the serial lookup)
-# Ratios are the peer's median wall time over pprofsym's (> 1: pprofsym is faster). The machine is shared:
-# wall times are noisy, CPU times less so.
+# The columns gimli/x, llvm/x and pprof/x are the peer's median wall time over the row's (> 1: the row is
+# faster); mem/gimli is the row's peak RSS over gimli-a2l's. The issue's goals are checked for pprofsym-batch:
+# >= 2x faster than gimli-a2l, no more memory than it, first answer under 0.1 s. The machine is shared: wall
+# times are noisy, CPU times less so; the load average is printed before and after each binary's runs.
 set -euo pipefail
 
 N=${1:-100000}
@@ -119,6 +123,14 @@ for name in go-dwarf rust-big; do
     echo "   addr2line output lines: gimli $(wc -l <"$BENCH_DIR/$name.gimli.txt"), pprofsym" \
         "$(wc -l <"$BENCH_DIR/$name.pprofsym.txt"), differing $(diff "$BENCH_DIR/$name.gimli.txt" \
         "$BENCH_DIR/$name.pprofsym.txt" | grep -c '^>' || true)"
+    "$PPROFSYM" addr2line --batch -e "$bin" -f -i -C <"$list" >"$BENCH_DIR/$name.batch.txt" 2>/dev/null
+    if cmp -s "$BENCH_DIR/$name.pprofsym.txt" "$BENCH_DIR/$name.batch.txt"; then
+        echo "   addr2line --batch output: identical to streaming"
+    else
+        echo "   addr2line --batch output: DIFFERS from streaming" >&2
+        exit 1
+    fi
+    echo "   load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
     declare -A wall=() cpu=() rss=() first=()
     run_tool() { # TOOL RUNS CMD... (the word @IN@ is replaced by the profile, stdin gets the list)
@@ -140,15 +152,30 @@ for name in go-dwarf rust-big; do
     run_tool llvm-symbolizer "$RUNS" llvm-symbolizer "--obj=$bin" --inlining --output-style=JSON
     run_tool pprof 1 "$PPROF" -proto -symbolize=local "$bin" @IN@
     run_tool pprofsym-a2l "$RUNS" "$PPROFSYM" addr2line -e "$bin" -f -i -C
+    run_tool pprofsym-batch "$RUNS" "$PPROFSYM" addr2line --batch -e "$bin" -f -i -C
+    run_tool pprofsym-batch-1t "$RUNS" env RAYON_NUM_THREADS=1 "$PPROFSYM" addr2line --batch -e "$bin" -f -i -C
     run_tool pprofsym-sym "$RUNS" "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
     run_tool pprofsym-sym-1t "$RUNS" env RAYON_NUM_THREADS=1 "$PPROFSYM" symbolize @IN@ -o "$out" --binary "$bin"
 
-    printf '   %-16s %9s %9s %10s %11s %14s %14s\n' tool wall_s cpu_s peak_MiB first_s "vs pprofsym-sym" "vs pprofsym-a2l"
-    for t in gimli-a2l llvm-symbolizer pprof pprofsym-a2l pprofsym-sym pprofsym-sym-1t; do
-        printf '   %-16s %9s %9s %10.1f %11s %14s %14s\n' "$t" "${wall[$t]}" "${cpu[$t]}" \
+    echo "   load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
+    ratio() { # PEER_WALL ROW_WALL
+        awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2fx", a / b; else print "-" }'
+    }
+    printf '   %-18s %7s %7s %9s %8s %8s %8s %8s %10s\n' tool wall_s cpu_s peak_MiB first_s gimli/x llvm/x \
+        pprof/x mem/gimli
+    for t in gimli-a2l llvm-symbolizer pprof pprofsym-a2l pprofsym-batch pprofsym-batch-1t pprofsym-sym \
+        pprofsym-sym-1t; do
+        printf '   %-18s %7s %7s %9.1f %8s %8s %8s %8s %10s\n' "$t" "${wall[$t]}" "${cpu[$t]}" \
             "$(awk -v k="${rss[$t]}" 'BEGIN { print k / 1024 }')" "${first[$t]}" \
-            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-sym]}" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.2fx", a / b; else print "-" }')" \
-            "$(awk -v a="${wall[$t]}" -v b="${wall[pprofsym-a2l]}" 'BEGIN { if (a ~ /^[0-9.]+$/) printf "%.2fx", a / b; else print "-" }')"
+            "$(ratio "${wall[gimli-a2l]}" "${wall[$t]}")" "$(ratio "${wall[llvm-symbolizer]}" "${wall[$t]}")" \
+            "$(ratio "${wall[pprof]}" "${wall[$t]}")" \
+            "$(awk -v a="${rss[$t]}" -v b="${rss[gimli-a2l]}" 'BEGIN { printf "%.2f", a / b }')"
     done
+    verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi; }
+    b=pprofsym-batch g=gimli-a2l
+    echo "   goals ($b vs $g):" \
+        "2x faster: $(verdict "${wall[$g]} >= 2 * ${wall[$b]}") ($(ratio "${wall[$g]}" "${wall[$b]}"));" \
+        "memory <= gimli: $(verdict "${rss[$b]} <= ${rss[$g]}") (${rss[$b]} vs ${rss[$g]} KiB);" \
+        "first answer < 0.1 s: $(verdict "${first[$b]} < 0.1") (${first[$b]} s)"
     unset wall cpu rss first
 done

@@ -156,6 +156,7 @@ fn addr2line(a: cli::Addr2lineArgs) -> Result<()> {
         format,
         maps: a.maps.or(a.pid.map(a2l::proc_maps_path)),
         search_path: a.search_path,
+        batch: a.batch,
     };
     let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
     // The error's own message names the file; no cause chain (it would repeat it).

@@ -66,7 +66,7 @@ type Fl = (String, String, u64);
 fn fl(frames: &[Frame]) -> Vec<Fl> {
     frames
         .iter()
-        .map(|f| (f.function.clone(), f.file.clone(), f.line))
+        .map(|f| (f.function.to_string(), f.file.to_string(), f.line))
         .collect()
 }
 
@@ -117,7 +117,7 @@ fn source_selection() {
                 l.frames
             );
         } else {
-            assert_eq!(l.frames.last().unwrap().function, "main.level3", "{bin} {source:?}");
+            assert_eq!(&*l.frames.last().unwrap().function, "main.level3", "{bin} {source:?}");
         }
     }
     // A non-Go binary is not a Go binary, and forcing the pclntab leaves it to DWARF.
@@ -141,15 +141,15 @@ fn stripped_addr2line_goldens() {
             let pc = hex(c[0]);
             let fr = frames_from(&s, h, pc, FrameSource::GoPclntab);
             let outer = fr.last().unwrap();
-            assert_eq!(outer.function, func_name_for_print(c[1]), "{name} {pc:#x}");
+            assert_eq!(*outer.function, func_name_for_print(c[1]), "{name} {pc:#x}");
             assert_eq!(outer.system_name, outer.function, "{name} {pc:#x}");
             if c[3] == "-1" {
                 // No pcfile/pcln (some assembly functions): gosym says ":-1", the
                 // runtime (and we) say "?" and 0.
-                assert_eq!((fr[0].file.as_str(), fr[0].line), ("?", 0), "{name} {pc:#x}");
+                assert_eq!((fr[0].file.as_ref(), fr[0].line), ("?", 0), "{name} {pc:#x}");
             } else {
                 assert_eq!(
-                    (fr[0].file.as_str(), fr[0].line.to_string().as_str()),
+                    (fr[0].file.as_ref(), fr[0].line.to_string().as_str()),
                     (c[2], c[3]),
                     "{name} {pc:#x}"
                 );
@@ -285,7 +285,7 @@ fn dwarf_agrees_with_pclntab(bin: &str, pcs: &[u64]) -> (usize, usize, usize) {
             // or nothing (padding lies outside the symbol's size).
             let p = &lp.frames;
             assert_eq!(
-                (p.len(), p[0].file.as_str(), p[0].line),
+                (p.len(), p[0].file.as_ref(), p[0].line),
                 (1, "?", 0),
                 "{bin} {pc:#x}: no DWARF row"
             );
@@ -414,7 +414,7 @@ fn heap_profile_matches_runtime(profile: &str, binary: &str, source: SymbolSourc
                     f.start_line
                 };
                 missing_start += usize::from(start != f.start_line);
-                (f.function.clone(), f.file.clone(), f.line, start)
+                (f.function.to_string(), f.file.to_string(), f.line, start)
             })
             .collect();
         assert_eq!(r.frames.len(), want.len(), "{profile} location {}", loc.id);

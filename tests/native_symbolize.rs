@@ -46,11 +46,11 @@ fn hermetic(binaries: &[&str]) -> Symbolizer {
 /// llvm-symbolizer's JSON frame → our frame, for comparison.
 fn llvm_frame(f: &Value, raw: Option<&Value>) -> Frame {
     Frame {
-        function: f["FunctionName"].as_str().unwrap().to_string(),
+        function: f["FunctionName"].as_str().unwrap().into(),
         system_name: raw
-            .map(|r| r["FunctionName"].as_str().unwrap().to_string())
+            .map(|r| r["FunctionName"].as_str().unwrap().into())
             .unwrap_or_default(),
-        file: f["FileName"].as_str().unwrap().to_string(),
+        file: f["FileName"].as_str().unwrap().into(),
         line: f["Line"].as_u64().unwrap(),
         column: f["Column"].as_u64().unwrap(),
         start_line: f["StartLine"].as_u64().unwrap(),
@@ -70,8 +70,8 @@ fn compare_frames(ctx: &str, got: &[Frame], want: &[Frame]) -> Vec<String> {
     let mut diffs = Vec::new();
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let strip = |f: &Frame| Frame {
-            function: String::new(),
-            system_name: String::new(),
+            function: "".into(),
+            system_name: "".into(),
             ..f.clone()
         };
         assert_eq!(strip(g), strip(w), "{ctx}: frame {i}");
@@ -338,9 +338,9 @@ fn runtime_maps_normalize_like_pprof() {
             continue; // a label inside a function (e.g. a return address)
         }
         let got = if r.is_data {
-            r.symbol.as_ref().map(|s| s.0.as_str())
+            r.symbol.as_ref().map(|s| &*s.0)
         } else {
-            r.frames.last().map(|f| f.function.as_str())
+            r.frames.last().map(|f| &*f.function)
         };
         assert_eq!(got, Some(name), "{name}: {r:?}");
     }
@@ -500,7 +500,7 @@ fn identity_mapping_takes_addresses_as_svma() {
     let h = sym.binary_for(&mi).unwrap();
     let r = sym.resolve(h, &mi, &[RuntimeAddr(0x10e0)]).remove(0).unwrap();
     assert_eq!((r.svma, r.file_offset, r.segment), (Svma(0x10e0), None, Some(1)));
-    assert_eq!(r.frames.last().unwrap().function, "main");
+    assert_eq!(&*r.frames.last().unwrap().function, "main");
     assert_eq!(r.section.as_deref(), Some(".text"));
 }
 

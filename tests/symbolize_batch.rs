@@ -56,3 +56,74 @@ fn batch_resolve_equals_single_lookups() {
     );
     assert!(got.last().unwrap().as_ref().is_ok_and(|r| r.frames.is_empty()));
 }
+
+/// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr).
+fn addr2line(args: &[&str], stdin: &str) -> (String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+        .arg("addr2line")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+/// `addr2line --batch` (and addresses given as arguments) answer exactly as the streaming
+/// coprocess mode does, notes on standard error included: GNU text and JSON, the binary's own
+/// addresses (one big batch over the Go fixture, with repeats, garbage and an address nothing
+/// covers) and runtime addresses through a maps file (one batch per maps line).
+#[test]
+fn addr2line_batch_equals_streaming() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let go = heapdemo();
+    let text = pprofsym::binary::Binary::open(&go)
+        .unwrap()
+        .sections()
+        .iter()
+        .find(|s| s.name == ".text")
+        .map(|s| (s.addr.get(), s.size))
+        .unwrap();
+    let mut reqs: Vec<String> = (0..2000u64)
+        .map(|i| format!("{:#x}", text.0 + (i * 7919) % text.1))
+        .collect();
+    reqs.extend_from_within(..20);
+    reqs.push("zz".into());
+    reqs.push("0x10".into());
+    let stdin = reqs.join("\n") + "\n";
+    let go = go.to_str().unwrap();
+    for args in [vec!["-f", "-i", "-C", "-a", "-e", go], vec!["--format", "json", "-e", go]] {
+        let streamed = addr2line(&args, &stdin);
+        let batch = addr2line(&[&["--batch"][..], &args].concat(), &stdin);
+        assert_eq!(batch, streamed, "{args:?}");
+        assert!(batch.0.lines().count() > 2 * reqs.len());
+    }
+    // Addresses as arguments are a batch too.
+    let few: Vec<&str> = reqs[..5].iter().map(String::as_str).collect();
+    let from_args = addr2line(&[&["-f", "-e", go][..], &few].concat(), "");
+    assert_eq!(from_args, addr2line(&["-f", "-e", go], &(few.join("\n") + "\n")));
+
+    let native = root.join("testdata/native");
+    let runtime = std::fs::read_to_string(native.join("goldens/addr2line/cdemo.runtime.txt")).unwrap();
+    let mut addrs: Vec<&str> = runtime.lines().map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    addrs.push("0x1"); // in no maps line
+    let stdin = addrs.join("\n") + "\n";
+    let (maps, dir) = (native.join("goldens/addr2line/cdemo.maps.txt"), native.join("bin"));
+    let args = [
+        "--format",
+        "json",
+        "--maps",
+        maps.to_str().unwrap(),
+        "--search-path",
+        dir.to_str().unwrap(),
+    ];
+    let streamed = addr2line(&args, &stdin);
+    assert_eq!(addr2line(&[&["--batch"][..], &args].concat(), &stdin), streamed);
+    assert!(streamed.1.contains("no maps line"), "{}", streamed.1);
+}

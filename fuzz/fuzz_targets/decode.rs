@@ -60,7 +60,13 @@ fuzz_target!(|data: &[u8]| {
             let _ = pprofsym::report::render::render_top(&r, pprofsym::report::render::Format::Text);
         }
     }
-    if let Ok(r) = report::sites(&p, &SiteOptions { sort: SiteSort::AvgSize, limit: None }) {
+    if let Ok(r) = report::sites(
+        &p,
+        &SiteOptions {
+            sort: SiteSort::AvgSize,
+            limit: None,
+        },
+    ) {
         let _ = pprofsym::report::render::render_sites(&r, pprofsym::report::render::Format::Text);
     }
 });

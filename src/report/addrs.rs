@@ -102,8 +102,8 @@ pub struct AddrsReport {
 
 fn from_frame(f: &Frame) -> FrameText {
     FrameText {
-        function: f.function.clone(),
-        file: f.file.clone(),
+        function: f.function.to_string(),
+        file: f.file.to_string(),
         line: f.line as i64,
         column: f.column as i64,
     }
@@ -158,7 +158,7 @@ pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
             LocationAnswer::Resolved(r) => {
                 row.file_offset = r.file_offset.map(|o| o.get());
                 row.svma = Some(r.svma.get());
-                row.section = r.section.clone();
+                row.section = r.section.as_deref().map(str::to_string);
                 row.symbol = r.symbol.as_ref().map(|(n, off)| format!("{n}+{off:#x}"));
                 row.source = Some(format!("{:?}", r.source).to_lowercase());
                 row.binary_frames = r.frames.iter().map(from_frame).collect();

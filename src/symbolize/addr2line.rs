@@ -12,8 +12,12 @@
 //! * answers: [`Addr2line::resolve`] gives an [`Answer`], printed by [`format_gnu`] (GNU's
 //!   `-f -i -C -a -s -p` habits) or [`format_json`] (one JSON object per address).
 //!
-//! [`run`] ties them together and streams: one answer per request, flushed at once, so the
-//! command works as a coprocess like GNU addr2line.
+//! [`run`] ties them together. Requests read from standard input are streamed by default:
+//! one answer per request, flushed at once, so the command works as a coprocess like GNU
+//! addr2line. Requests given as arguments, and with [`Addr2lineOptions::batch`] all of
+//! standard input, are answered as one batch ([`Addr2line::resolve_batch`]): each binary
+//! and mapping's addresses are looked up together, sorted, deduplicated and split over the
+//! threads, as `pprofsym symbolize` does; the output is the same.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -60,6 +64,9 @@ pub struct Addr2lineOptions {
     /// Directories searched for the files named in maps lines (`dir/<basename>`, pprof's
     /// `PPROF_BINARY_PATH` layouts).
     pub search_path: Vec<PathBuf>,
+    /// Read every request from standard input first and answer them as one batch (faster
+    /// for many addresses; not a coprocess). Requests given as arguments always are.
+    pub batch: bool,
 }
 
 /// Errors that stop the command (bad binary, unreadable maps). Bad address tokens are
@@ -335,6 +342,69 @@ impl Addr2line {
 
     /// Answer one request token.
     pub fn resolve(&mut self, input: &str) -> Answer {
+        match self.prepare(input) {
+            Err(ans) => ans,
+            Ok((ans, h, mi)) => {
+                let r = self.sym.resolve(h, &mi.info(), &[RuntimeAddr(mi.addr)]).pop();
+                self.finish(ans, h, r)
+            }
+        }
+    }
+
+    /// Answer many request tokens, in their order. Equal to [`resolve`](Self::resolve) on
+    /// each, but the addresses of each (binary, mapping) pair are looked up in one
+    /// [`Symbolizer::resolve`] batch.
+    pub fn resolve_batch<S: AsRef<str>>(&mut self, inputs: &[S]) -> Vec<Answer> {
+        let mut out = Vec::with_capacity(inputs.len());
+        self.resolve_batch_with(inputs, |a| out.push(a));
+        out
+    }
+
+    /// [`resolve_batch`](Self::resolve_batch), handing each answer to `each` in input order
+    /// as soon as it is complete, so the answers are never all held at once.
+    pub fn resolve_batch_with<S: AsRef<str>>(&mut self, inputs: &[S], mut each: impl FnMut(Answer)) {
+        // First pass: which (binary, mapping) group and position each request has. Only
+        // the addresses are kept; the answers are built again when they are emitted.
+        let mut slots: Vec<Option<(usize, usize)>> = Vec::with_capacity(inputs.len());
+        let mut group_of: HashMap<(BinaryHandle, u64, u64, u64), usize> = HashMap::new();
+        let mut groups: Vec<(BinaryHandle, Request, Vec<RuntimeAddr>)> = Vec::new();
+        for input in inputs {
+            let Ok((_, h, req)) = self.prepare(input.as_ref()) else {
+                slots.push(None);
+                continue;
+            };
+            let g = *group_of
+                .entry((h, req.start, req.limit, req.offset))
+                .or_insert_with(|| {
+                    groups.push((h, req, Vec::new()));
+                    groups.len() - 1
+                });
+            slots.push(Some((g, groups[g].2.len())));
+            groups[g].2.push(RuntimeAddr(req.addr));
+        }
+        let mut results: Vec<Vec<Option<Result<Resolved, super::ResolveError>>>> = groups
+            .into_iter()
+            .map(|(h, req, addrs)| {
+                let r = self.sym.resolve(h, &req.info(), &addrs);
+                r.into_iter().map(Some).collect()
+            })
+            .collect();
+        for (input, slot) in inputs.iter().zip(slots) {
+            let ans = match (self.prepare(input.as_ref()), slot) {
+                (Err(ans), _) => ans,
+                (Ok((ans, h, _)), Some((g, i))) => {
+                    let r = results[g][i].take();
+                    self.finish(ans, h, r)
+                }
+                (Ok((ans, h, _)), None) => self.finish(ans, h, None),
+            };
+            each(ans);
+        }
+    }
+
+    /// Parse a request and find its binary and mapping; `Err` is the final answer (garbage
+    /// token, no maps line, no binary).
+    fn prepare(&mut self, input: &str) -> Result<(Answer, BinaryHandle, Request), Answer> {
         let mut ans = Answer {
             input: input.trim().to_string(),
             address: None,
@@ -346,7 +416,7 @@ impl Addr2line {
         };
         let Some(addr) = parse_address(input) else {
             ans.error = Some(format!("{:?} is not a hexadecimal address", ans.input));
-            return ans;
+            return Err(ans);
         };
         ans.address = Some(addr);
         let (h, m) = match &self.maps {
@@ -355,7 +425,7 @@ impl Addr2line {
                     Ok(l) => l,
                     Err(e) => {
                         ans.error = Some(e);
-                        return ans;
+                        return Err(ans);
                     }
                 };
                 let h = match self.binary_for_path(&line.path) {
@@ -367,7 +437,7 @@ impl Addr2line {
                             e
                         });
                         ans.maps_line = Some(line);
-                        return ans;
+                        return Err(ans);
                     }
                 };
                 ans.maps_line = Some(line);
@@ -379,16 +449,22 @@ impl Addr2line {
             },
         };
         let (start, limit, offset) = m.unwrap_or((0, 0, 0));
-        let mi = MappingInfo {
-            start: RuntimeAddr(start),
-            limit: RuntimeAddr(limit),
-            offset: FileOffset(offset),
-            filename: "",
-            build_id: "",
-            is_main: false,
-        };
         ans.binary = Some(self.sym.binary(h).path().to_path_buf());
-        match self.sym.resolve(h, &mi, &[RuntimeAddr(addr)]).pop() {
+        Ok((
+            ans,
+            h,
+            Request {
+                addr,
+                start,
+                limit,
+                offset,
+            },
+        ))
+    }
+
+    /// Complete `ans` with the lookup's result.
+    fn finish(&self, mut ans: Answer, h: BinaryHandle, r: Option<Result<Resolved, super::ResolveError>>) -> Answer {
+        match r {
             Some(Ok(mut r)) => {
                 if r.is_data {
                     let elf = self.sym.elf(h);
@@ -411,6 +487,29 @@ impl Addr2line {
             None => ans.error = Some("no answer".into()),
         }
         ans
+    }
+}
+
+/// A parsed request: the address and the mapping it is read in (all zero: the binary's
+/// own addresses).
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    addr: u64,
+    start: u64,
+    limit: u64,
+    offset: u64,
+}
+
+impl Request {
+    fn info(&self) -> MappingInfo<'static> {
+        MappingInfo {
+            start: RuntimeAddr(self.start),
+            limit: RuntimeAddr(self.limit),
+            offset: FileOffset(self.offset),
+            filename: "",
+            build_id: "",
+            is_main: false,
+        }
     }
 }
 
@@ -551,9 +650,10 @@ pub fn format_json(a: &Answer, o: &Addr2lineOptions) -> String {
     s
 }
 
-/// Answer `args` (if any) or else every line of `input`, writing each answer to `out` and
-/// flushing it before reading the next request. The first bad token and each distinct
-/// lookup problem get one note on `err`.
+/// Answer `args` (if any) or else every line of `input`. Lines of `input` are streamed
+/// (each answer written and flushed before the next request is read) unless `opts.batch`;
+/// arguments and batch input are answered together ([`Addr2line::resolve_batch`]). The
+/// first bad token and each distinct lookup problem get one note on `err`.
 pub fn run(
     opts: &Addr2lineOptions,
     args: &[String],
@@ -564,8 +664,7 @@ pub fn run(
     let mut a = Addr2line::new(opts)?;
     let mut noted_garbage = false;
     let mut noted = std::collections::HashSet::new();
-    let mut answer = |tok: &str, out: &mut dyn Write, err: &mut dyn Write| -> std::io::Result<()> {
-        let ans = a.resolve(tok);
+    let mut emit = |ans: &Answer, out: &mut dyn Write, err: &mut dyn Write| -> std::io::Result<()> {
         if let Some(e) = &ans.error {
             if ans.address.is_none() {
                 if !noted_garbage {
@@ -577,25 +676,40 @@ pub fn run(
             }
         }
         let text = match opts.format {
-            OutputFormat::Gnu => format_gnu(&ans, opts),
-            OutputFormat::Json => format_json(&ans, opts),
+            OutputFormat::Gnu => format_gnu(ans, opts),
+            OutputFormat::Json => format_json(ans, opts),
         };
-        out.write_all(text.as_bytes())?;
-        out.flush()
+        out.write_all(text.as_bytes())
     };
-    let res = if args.is_empty() {
+    let res = if args.is_empty() && !opts.batch {
         let mut line = String::new();
         loop {
             line.clear();
             if input.read_line(&mut line)? == 0 {
                 break Ok(());
             }
-            if let Err(e) = answer(&line, out, err) {
+            let ans = a.resolve(&line);
+            if let Err(e) = emit(&ans, out, err).and_then(|()| out.flush()) {
                 break Err(e);
             }
         }
     } else {
-        args.iter().try_for_each(|t| answer(t, out, err))
+        let mut lines = Vec::new();
+        if args.is_empty() {
+            let mut line = String::new();
+            while input.read_line(&mut line)? != 0 {
+                lines.push(std::mem::take(&mut line));
+            }
+        }
+        let requests = if args.is_empty() { &lines } else { args };
+        let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
+        let mut res = Ok(());
+        a.resolve_batch_with(requests, |ans| {
+            if res.is_ok() {
+                res = emit(&ans, &mut buf, err);
+            }
+        });
+        res.and_then(|()| buf.flush())
     };
     match res {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -16,18 +16,21 @@
 //! therefore builds one DWARF context per worker thread, over the same mapped sections.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use object::{Object, ObjectSection};
 
 use super::Frame;
 use super::gopclntab::{GoPclntab, PclntabError, runtime_file, runtime_name};
-use super::symtab::{SymKind, SymbolTable};
+use super::split_dwarf::SplitDwarf;
+use super::symtab::{Sym, SymKind, SymbolTable};
 use crate::addr::Svma;
 use crate::binary::Binary;
 
-type Reader = gimli::EndianReader<gimli::RunTimeEndian, SectionBytes>;
+/// The gimli reader over [`SectionBytes`].
+pub(crate) type Reader = gimli::EndianReader<gimli::RunTimeEndian, SectionBytes>;
 
 /// The bytes of one DWARF section: a range of the mapped file (no copy) or, for a
 /// compressed section, its decompressed bytes. Cloning shares the bytes, so every worker
@@ -79,6 +82,8 @@ type Sections = Arc<LoadedSections>;
 pub(crate) struct LoadedSections {
     little_endian: bool,
     list: Vec<(gimli::SectionId, SectionBytes)>,
+    /// Loader of the split units (`.dwo` / `.dwp`) of skeleton units in `list`.
+    split: SplitDwarf,
 }
 
 /// Where the frames of an answer came from.
@@ -153,30 +158,40 @@ pub struct Lookup {
     pub frames: Vec<Frame>,
     /// Where `frames` came from.
     pub source: FrameSource,
-    /// The symbol-table symbol containing the address and the offset into it.
-    pub symbol: Option<(String, u64)>,
+    /// The symbol-table symbol containing the address (raw name) and the offset into it.
+    pub symbol: Option<(Arc<str>, u64)>,
 }
 
 /// A DWARF context over copied (and decompressed) sections.
 pub(crate) struct Dwarf {
     ctx: addr2line::Context<Reader>,
+    /// The sections `ctx` reads (and their split-DWARF loader).
+    sections: Sections,
     /// Names and start line per DIE (unit offset, DIE offset): big batches meet the same
     /// (inlined) functions again and again, and the `DW_AT_abstract_origin` walk plus
     /// demangling cost more than the lookup itself.
-    names: std::cell::RefCell<std::collections::HashMap<(usize, usize), FrameNames>>,
+    /// Keyed by (DWO id or 0, unit offset, DIE offset): split units start at offset 0.
+    names: RefCell<HashMap<(u64, usize, usize), FrameNames>>,
+    /// File names as shared strings, keyed by the address and length of the `&str` the
+    /// context hands out (its line tables live as long as the context, so equal keys are
+    /// the same file entry).
+    files: RefCell<HashMap<(usize, usize), Arc<str>>>,
 }
+
+/// The `gimli::Dwarf` of one file, shared by all its DWARF contexts (see [`Dwarf::load`]).
+type SharedDwarf = Arc<OnceLock<Result<Arc<gimli::Dwarf<Reader>>, String>>>;
 
 /// What [`Dwarf::frames`] derives from one subprogram or inlined-subroutine DIE.
 #[derive(Clone)]
 struct FrameNames {
-    function: String,
-    system_name: String,
+    function: Arc<str>,
+    system_name: Arc<str>,
     start_line: u64,
 }
 
 /// The DWARF sections of `file`; `Ok(None)` if it has no `.debug_info`. Uncompressed
 /// sections are ranges of the mapping; compressed ones are decompressed once here.
-fn load_sections(file: &Arc<Binary>) -> Result<Option<Sections>, String> {
+fn load_sections(file: &Arc<Binary>, split: SplitDwarf) -> Result<Option<Sections>, String> {
     let data = file.data();
     let obj = object::File::parse(data).map_err(|e| e.to_string())?;
     if obj.section_by_name(".debug_info").is_none() {
@@ -212,12 +227,15 @@ fn load_sections(file: &Arc<Binary>) -> Result<Option<Sections>, String> {
     Ok(Some(Arc::new(LoadedSections {
         little_endian: obj.is_little_endian(),
         list: out,
+        split,
     })))
 }
 
 impl Dwarf {
-    /// A context over `sections`.
-    fn load(sections: &Sections) -> Result<Dwarf, String> {
+    /// A context over `sections`. The `gimli::Dwarf` (with every unit's abbreviations parsed)
+    /// is built once in `shared` and reused by every context of the same file, so workers of
+    /// a parallel batch neither parse the abbreviations again nor hold copies of them.
+    fn load(sections: &Sections, shared: &SharedDwarf) -> Result<Dwarf, String> {
         let endian = if sections.little_endian {
             gimli::RunTimeEndian::Little
         } else {
@@ -232,11 +250,19 @@ impl Dwarf {
                 .map_or_else(|| empty.clone(), |(_, b)| b.clone());
             Ok(gimli::EndianReader::new(bytes, endian))
         };
-        let dwarf = gimli::Dwarf::load(load).map_err(|e| e.to_string())?;
-        let ctx = addr2line::Context::from_dwarf(dwarf).map_err(|e| e.to_string())?;
+        let dwarf = shared
+            .get_or_init(|| {
+                let mut dwarf = gimli::Dwarf::load(load).map_err(|e| e.to_string())?;
+                dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::All);
+                Ok(Arc::new(dwarf))
+            })
+            .clone()?;
+        let ctx = addr2line::Context::from_arc_dwarf(dwarf).map_err(|e| e.to_string())?;
         Ok(Dwarf {
             ctx,
+            sections: sections.clone(),
             names: Default::default(),
+            files: Default::default(),
         })
     }
 
@@ -246,9 +272,9 @@ impl Dwarf {
     /// the symbol table), so its `function` and `system_name` are left empty here.
     fn frames(&self, probe: u64, outer_named: bool) -> Result<(Vec<Frame>, bool), String> {
         let mut it = self
-            .ctx
-            .find_frames(probe)
-            .skip_all_loads()
+            .sections
+            .split
+            .resolve(self.ctx.find_frames(probe))
             .map_err(|e| e.to_string())?;
         let mut raw = Vec::new();
         while let Some(f) = it.next().map_err(|e| e.to_string())? {
@@ -258,10 +284,11 @@ impl Dwarf {
             return Ok((Vec::new(), false));
         }
         let mut outer_is_go = false;
-        let unit = self.ctx.find_dwarf_and_unit(probe).skip_all_loads();
+        let unit = self.sections.split.resolve(self.ctx.find_dwarf_and_unit(probe));
         let mut out = Vec::with_capacity(raw.len());
         let n = raw.len();
         let mut cache = self.names.borrow_mut();
+        let mut files = self.files.borrow_mut();
         for (i, f) in raw.into_iter().enumerate() {
             let want_names = !(outer_named && i + 1 == n);
             let language = f.function.as_ref().and_then(|n| n.language);
@@ -275,17 +302,21 @@ impl Dwarf {
                 ),
                 None => ("", 0, 0),
             };
-            let file = if is_go { runtime_file(file) } else { file }.to_string();
+            let file = if is_go { runtime_file(file) } else { file };
+            let file = files
+                .entry((file.as_ptr() as usize, file.len()))
+                .or_insert_with(|| Arc::from(file))
+                .clone();
             let key = match (unit, f.dw_die_offset) {
-                (Some(u), Some(off)) => Some((u.header.offset().0, off.0)),
+                (Some(u), Some(off)) => Some((u.dwo_id.map_or(0, |d| d.0), u.header.offset().0, off.0)),
                 _ => None,
             };
             let cached = key.and_then(|k| cache.get(&k));
             let names = match cached {
                 Some(c) if want_names => c.clone(),
                 Some(c) => FrameNames {
-                    function: String::new(),
-                    system_name: String::new(),
+                    function: Arc::default(),
+                    system_name: Arc::default(),
                     start_line: c.start_line,
                 },
                 None => {
@@ -306,7 +337,12 @@ impl Dwarf {
                         } else {
                             addr2line::demangle_auto(Cow::Borrowed(system_name.as_str()), language).into_owned()
                         };
-                        let system_name = if is_go { function.clone() } else { system_name };
+                        let function: Arc<str> = Arc::from(function);
+                        let system_name = if is_go {
+                            function.clone()
+                        } else {
+                            Arc::from(system_name)
+                        };
                         let names = FrameNames {
                             function,
                             system_name,
@@ -318,8 +354,8 @@ impl Dwarf {
                         names
                     } else {
                         FrameNames {
-                            function: String::new(),
-                            system_name: String::new(),
+                            function: Arc::default(),
+                            system_name: Arc::default(),
                             start_line,
                         }
                     }
@@ -397,6 +433,20 @@ pub struct ElfSymbolizer {
     /// `None`: not a Go binary.
     go: Arc<OnceLock<Option<Result<GoPclntab, PclntabError>>>>,
     source: SymbolSource,
+    /// Shared with the workers of [`Self::frames_batch_parallel`].
+    gimli_dwarf: SharedDwarf,
+    /// Shared names of symbol-table symbols, keyed by the symbol's address in its table.
+    sym_names: RefCell<HashMap<usize, SymNames>>,
+    /// Shared strings of Go pclntab frames, by content.
+    strings: RefCell<HashSet<Arc<str>>>,
+}
+
+/// The shared strings of one symbol-table symbol, made on first use.
+#[derive(Default)]
+struct SymNames {
+    raw: Option<Arc<str>>,
+    demangled: Option<Arc<str>>,
+    go: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for ElfSymbolizer {
@@ -422,6 +472,9 @@ impl ElfSymbolizer {
             pclntab: None,
             go: Arc::default(),
             source: SymbolSource::Auto,
+            gimli_dwarf: Arc::default(),
+            sym_names: RefCell::default(),
+            strings: RefCell::default(),
         }
     }
 
@@ -492,10 +545,21 @@ impl ElfSymbolizer {
         self.debug.as_ref()
     }
 
+    /// Split-DWARF units (`-gsplit-dwarf`) whose `.dwo` / `.dwp` part was missing or
+    /// unusable so far, one message each; their addresses were answered from the
+    /// skeleton unit (line table, symbol-table name).
+    pub fn split_dwarf_warnings(&self) -> Vec<String> {
+        match self.sections.get() {
+            Some(Ok(Some(s))) => s.split.warnings(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The DWARF sections of the debug file (or the binary), loaded on first use.
     fn dwarf_sections(&self) -> Result<Option<&Sections>, String> {
         let file = self.debug.as_ref().unwrap_or(&self.bin);
-        match self.sections.get_or_init(|| load_sections(file)) {
+        let split = || SplitDwarf::new(self.bin.path(), self.debug.as_ref().map(|d| d.path()));
+        match self.sections.get_or_init(|| load_sections(file, split())) {
             Ok(s) => Ok(s.as_ref()),
             Err(e) => Err(e.clone()),
         }
@@ -504,7 +568,7 @@ impl ElfSymbolizer {
     /// The DWARF context, built on first use. An error is cached and returned each time.
     fn dwarf(&self) -> Result<Option<&Dwarf>, String> {
         let load = || match self.dwarf_sections()? {
-            Some(s) => Dwarf::load(s).map(Some),
+            Some(s) => Dwarf::load(s, &self.gimli_dwarf).map(Some),
             None => Ok(None),
         };
         match self.dwarf.get_or_init(load) {
@@ -544,6 +608,44 @@ impl ElfSymbolizer {
         self.dynsym().lookup(a.get()).map(|s| (s, FrameSource::Dynsym))
     }
 
+    /// The raw name of `s` (a symbol of this binary's tables), shared.
+    fn sym_raw(&self, s: &Sym) -> Arc<str> {
+        let mut cache = self.sym_names.borrow_mut();
+        let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
+        e.raw.get_or_insert_with(|| Arc::from(s.name.as_str())).clone()
+    }
+
+    /// The frame names (`function`, `system_name`) of `s`: demangled and raw, or with
+    /// `go` the Go runtime's spelling for both.
+    fn sym_frame_names(&self, s: &Sym, go: bool) -> (Arc<str>, Arc<str>) {
+        let mut cache = self.sym_names.borrow_mut();
+        let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
+        if go {
+            let n = e.go.get_or_insert_with(|| Arc::from(runtime_name(&s.name))).clone();
+            return (n.clone(), n);
+        }
+        let raw = e.raw.get_or_insert_with(|| Arc::from(s.name.as_str())).clone();
+        let demangled = e
+            .demangled
+            .get_or_insert_with(|| {
+                let d = demangle(&s.name);
+                if d == s.name { raw.clone() } else { Arc::from(d) }
+            })
+            .clone();
+        (demangled, raw)
+    }
+
+    /// `s` as a shared string, interned by content (Go pclntab frames).
+    fn intern(&self, s: String) -> Arc<str> {
+        let mut set = self.strings.borrow_mut();
+        if let Some(a) = set.get(s.as_str()) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        set.insert(a.clone());
+        a
+    }
+
     /// The object (data) symbol holding `a`.
     pub fn data_symbol(&self, a: Svma) -> Option<DataSymbol> {
         let (s, _) = self.symbol(a).filter(|(s, _)| s.kind == SymKind::Data)?;
@@ -562,7 +664,7 @@ impl ElfSymbolizer {
     /// frame has no name, the symbol-table name fills it (as gimli's `addr2line` CLI does).
     pub fn frames(&self, a: Svma) -> Result<Lookup, String> {
         let sym = self.symbol(a);
-        let symbol = sym.map(|(s, _)| (s.name.clone(), a.get() - s.addr));
+        let symbol = sym.map(|(s, _)| (self.sym_raw(s), a.get() - s.addr));
         let pcln_first = self.source == SymbolSource::Pclntab && (self.pclntab.is_some() || self.is_go());
         if pcln_first && let Some(l) = self.pclntab_frames(a, &symbol)? {
             return Ok(l);
@@ -581,13 +683,7 @@ impl ElfSymbolizer {
                 // addr2line CLI do: GCC omits DW_AT_linkage_name for functions involving
                 // local types (lambdas), and symbol names keep clone suffixes (`.isra.0`).
                 if let (Some(last), Some((s, _))) = (frames.last_mut(), code_sym) {
-                    if is_go {
-                        last.function = runtime_name(&s.name);
-                        last.system_name = last.function.clone();
-                    } else {
-                        last.function = demangle(&s.name);
-                        last.system_name = s.name.clone();
-                    }
+                    (last.function, last.system_name) = self.sym_frame_names(s, is_go);
                 }
                 return Ok(Lookup {
                     frames,
@@ -603,10 +699,11 @@ impl ElfSymbolizer {
         }
         match sym {
             Some((s, source)) => {
+                let (function, system_name) = self.sym_frame_names(s, false);
                 let frames = vec![Frame {
-                    function: demangle(&s.name),
-                    system_name: s.name.clone(),
-                    file: String::new(),
+                    function,
+                    system_name,
+                    file: Arc::default(),
                     line: 0,
                     column: 0,
                     start_line: 0,
@@ -622,7 +719,7 @@ impl ElfSymbolizer {
     }
 
     /// The pclntab's answer for `a`, `None` when there is no table or `a` is outside it.
-    fn pclntab_frames(&self, a: Svma, symbol: &Option<(String, u64)>) -> Result<Option<Lookup>, String> {
+    fn pclntab_frames(&self, a: Svma, symbol: &Option<(Arc<str>, u64)>) -> Result<Option<Lookup>, String> {
         let Some(p) = self.pclntab_reader()? else {
             return Ok(None);
         };
@@ -631,13 +728,16 @@ impl ElfSymbolizer {
         };
         let frames = gf
             .into_iter()
-            .map(|g| Frame {
-                system_name: g.function.clone(),
-                function: g.function,
-                file: g.file,
-                line: g.line,
-                column: 0,
-                start_line: g.start_line,
+            .map(|g| {
+                let function = self.intern(g.function);
+                Frame {
+                    system_name: function.clone(),
+                    function,
+                    file: self.intern(g.file),
+                    line: g.line,
+                    column: 0,
+                    start_line: g.start_line,
+                }
             })
             .collect();
         Ok(Some(Lookup {
@@ -681,6 +781,7 @@ impl ElfSymbolizer {
         // `self` is not `Sync`: the workers get clones of the shared parts.
         let (bin, debug, source) = (&self.bin, &self.debug, self.source);
         let (sections, symtab, dynsym, go) = (&self.sections, &self.symtab, &self.dynsym, &self.go);
+        let gimli_dwarf = &self.gimli_dwarf;
         let parts: Vec<Vec<Result<Lookup, String>>> = uniq
             .par_chunks(chunk)
             .map(|part| {
@@ -694,6 +795,9 @@ impl ElfSymbolizer {
                     pclntab: None,
                     go: go.clone(),
                     source,
+                    gimli_dwarf: gimli_dwarf.clone(),
+                    sym_names: RefCell::default(),
+                    strings: RefCell::default(),
                 };
                 part.iter().map(|&a| worker.frames(a)).collect()
             })

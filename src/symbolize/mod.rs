@@ -17,6 +17,7 @@ pub mod elf;
 pub mod gopclntab;
 pub mod normalize;
 pub mod profile;
+pub(crate) mod split_dwarf;
 pub mod symtab;
 
 use std::collections::HashMap;
@@ -30,14 +31,18 @@ pub use elf::{ElfSymbolizer, FrameSource, GoFrame, PclntabSource, SymbolSource};
 pub use normalize::{MappingRange, NormalizeError, Normalized};
 
 /// One frame, as pprof's `Line` + `Function` want it.
+///
+/// The strings are shared: every frame naming the same function (or file) of a binary holds
+/// the same `Arc<str>`, so cloning a frame allocates nothing and a batch of answers costs
+/// little memory. Users may intern by pointer ([`Arc::as_ptr`]) as well as by content.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Frame {
     /// Demangled name (`Function.name`).
-    pub function: String,
+    pub function: Arc<str>,
     /// Raw linkage name (`Function.system_name`).
-    pub system_name: String,
+    pub system_name: Arc<str>,
     /// Source file (`Function.filename`), as DWARF gives it (joined with the comp dir).
-    pub file: String,
+    pub file: Arc<str>,
     /// Line, 0 if unknown.
     pub line: u64,
     /// Column, 0 if unknown.
@@ -96,9 +101,10 @@ pub struct Resolved {
     /// Index into the binary's `PT_LOAD` list of the segment used.
     pub segment: Option<usize>,
     /// The section holding `svma`, e.g. `.text`.
-    pub section: Option<String>,
-    /// Symbol-table symbol holding `svma` and the offset into it.
-    pub symbol: Option<(String, u64)>,
+    pub section: Option<Arc<str>>,
+    /// Symbol-table symbol holding `svma` (raw name, shared like [`Frame`]'s strings) and
+    /// the offset into it.
+    pub symbol: Option<(Arc<str>, u64)>,
     /// Innermost first; empty if nothing is known about the address.
     pub frames: Vec<Frame>,
     /// Where `frames` came from.
@@ -250,40 +256,55 @@ impl Symbolizer {
         let bin = sym.binary();
         let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
         let range = m.range();
+        // Section names, shared by every answer.
+        let section_names: Vec<Arc<str>> = bin.sections().iter().map(|s| Arc::from(s.name.as_str())).collect();
+        let section = |svma: Svma| -> Option<Arc<str>> {
+            let s = bin.section_for(svma)?;
+            let i = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
+            Some(section_names[i].clone())
+        };
         let to_err = |msg: String| ResolveError::Debug {
             path: bin.path().to_path_buf(),
             msg,
         };
         // First pass: normalize, answer data addresses, collect the code addresses.
+        // (`Done` is an index into `done`, which holds the rare final answers, so the
+        // per-address steps stay small.)
         enum Step {
-            Done(Result<Resolved, ResolveError>),
+            Done(usize),
             Code(Normalized, bool),
         }
+        let mut done: Vec<Option<Result<Resolved, ResolveError>>> = Vec::new();
+        let mut finish = |r: Result<Resolved, ResolveError>| {
+            done.push(Some(r));
+            Step::Done(done.len() - 1)
+        };
         let mut code: Vec<Svma> = Vec::new();
         let steps: Vec<Step> = addrs
             .iter()
             .map(|&addr| {
                 let n = match normalize::normalize(bin.kind(), bin.loads(), text, &range, addr) {
                     Ok(n) => n,
-                    Err(e) => return Step::Done(Err(e.into())),
+                    Err(e) => return finish(Err(e.into())),
                 };
                 let is_data = match n.segment {
                     Some(i) => !bin.loads()[i].is_executable(),
                     None => false,
                 };
                 if is_data && let Some(d) = sym.data_symbol(n.svma) {
+                    let system_name: Arc<str> = Arc::from(d.name.as_str());
                     let frame = Frame {
-                        function: elf::demangle(&d.name),
-                        system_name: d.name.clone(),
+                        function: Arc::from(elf::demangle(&d.name)),
+                        system_name: system_name.clone(),
                         ..Frame::default()
                     };
-                    return Step::Done(Ok(Resolved {
+                    return finish(Ok(Resolved {
                         addr,
                         file_offset: n.file_offset,
                         svma: n.svma,
                         segment: n.segment,
-                        section: bin.section_for(n.svma).map(|s| s.name.clone()),
-                        symbol: Some((d.name, n.svma.get() - d.start.get())),
+                        section: section(n.svma),
+                        symbol: Some((system_name, n.svma.get() - d.start.get())),
                         frames: vec![frame],
                         source: FrameSource::Symtab,
                         is_data,
@@ -302,7 +323,7 @@ impl Symbolizer {
             .zip(steps)
             .map(|(&addr, step)| {
                 let (n, is_data) = match step {
-                    Step::Done(r) => return r,
+                    Step::Done(i) => return done[i].take().expect("each final answer is used once"),
                     Step::Code(n, is_data) => (n, is_data),
                 };
                 let l = lookups.next().expect("one lookup per code address").map_err(to_err)?;
@@ -311,7 +332,7 @@ impl Symbolizer {
                     file_offset: n.file_offset,
                     svma: n.svma,
                     segment: n.segment,
-                    section: bin.section_for(n.svma).map(|s| s.name.clone()),
+                    section: section(n.svma),
                     symbol: l.symbol,
                     frames: l.frames,
                     source: l.source,

@@ -9,6 +9,7 @@
 //! time and runtime addresses are kept.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::demangle::{DemangleMode, profile_name};
 use super::{MappingInfo, ResolveError, Resolved, Symbolizer};
@@ -192,6 +193,12 @@ pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Pr
         strings.insert(s.to_string(), i);
         i
     };
+    // The answers share their strings (`Arc<str>` per function, file and symbol), so most
+    // are interned by pointer: one hash of a word instead of hashing and copying the text.
+    // Equal texts behind different pointers still meet in `strings`.
+    let ptr = |a: &Arc<str>| Arc::as_ptr(a).cast::<u8>() as usize;
+    let mut by_ptr: HashMap<usize, i64> = HashMap::new();
+    let mut names: HashMap<(usize, usize), i64> = HashMap::new();
     let mut next_fn = pb.function.iter().map(|f| f.id).max().unwrap_or(0) + 1;
     let mut functions: HashMap<(i64, i64, i64, i64), u64> = HashMap::new();
     let mut flags: Vec<[bool; 4]> = vec![[false; 4]; pb.mapping.len()];
@@ -205,9 +212,15 @@ pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Pr
         let mut lines = Vec::with_capacity(r.frames.len());
         let mut f = [false; 4];
         for fr in &r.frames {
-            let name = intern(&mut pb.string_table, &profile_name(&fr.system_name, &fr.function, mode));
-            let system = intern(&mut pb.string_table, &fr.system_name);
-            let file = intern(&mut pb.string_table, &fr.file);
+            let name = *names
+                .entry((ptr(&fr.system_name), ptr(&fr.function)))
+                .or_insert_with(|| intern(&mut pb.string_table, &profile_name(&fr.system_name, &fr.function, mode)));
+            let system = *by_ptr
+                .entry(ptr(&fr.system_name))
+                .or_insert_with(|| intern(&mut pb.string_table, &fr.system_name));
+            let file = *by_ptr
+                .entry(ptr(&fr.file))
+                .or_insert_with(|| intern(&mut pb.string_table, &fr.file));
             let key = (name, system, file, fr.start_line as i64);
             let id = *functions.entry(key).or_insert_with(|| {
                 let id = next_fn;
