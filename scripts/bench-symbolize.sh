@@ -165,11 +165,12 @@ for name in go-dwarf rust-big; do
         pprof/x mem/gimli
     for t in gimli-a2l llvm-symbolizer pprof pprofsym-a2l pprofsym-batch pprofsym-batch-1t pprofsym-sym \
         pprofsym-sym-1t; do
-        printf '   %-18s %7s %7s %9.1f %8s %8s %8s %8s %10s\n' "$t" "${wall[$t]}" "${cpu[$t]}" \
-            "$(awk -v k="${rss[$t]}" 'BEGIN { print k / 1024 }')" "${first[$t]}" \
+        # A run killed at the time limit has no CPU time or peak RSS: "-".
+        printf '   %-18s %7s %7s %9s %8s %8s %8s %8s %10s\n' "$t" "${wall[$t]}" "${cpu[$t]:--}" \
+            "$(awk -v k="${rss[$t]}" 'BEGIN { if (k > 0) printf "%.1f", k / 1024; else print "-" }')" "${first[$t]}" \
             "$(ratio "${wall[gimli-a2l]}" "${wall[$t]}")" "$(ratio "${wall[llvm-symbolizer]}" "${wall[$t]}")" \
             "$(ratio "${wall[pprof]}" "${wall[$t]}")" \
-            "$(awk -v a="${rss[$t]}" -v b="${rss[gimli-a2l]}" 'BEGIN { printf "%.2f", a / b }')"
+            "$(awk -v a="${rss[$t]}" -v b="${rss[gimli-a2l]}" 'BEGIN { if (a > 0) printf "%.2f", a / b; else print "-" }')"
     done
     verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "NOT met"; fi; }
     b=pprofsym-batch g=gimli-a2l

@@ -343,8 +343,8 @@ impl Addr2line {
     /// Answer one request token.
     pub fn resolve(&mut self, input: &str) -> Answer {
         match self.prepare(input) {
-            Err(ans) => ans,
-            Ok((ans, h, mi)) => {
+            (ans, None) => ans,
+            (ans, Some((h, mi))) => {
                 let r = self.sym.resolve(h, &mi.info(), &[RuntimeAddr(mi.addr)]).pop();
                 self.finish(ans, h, r)
             }
@@ -369,7 +369,7 @@ impl Addr2line {
         let mut group_of: HashMap<(BinaryHandle, u64, u64, u64), usize> = HashMap::new();
         let mut groups: Vec<(BinaryHandle, Request, Vec<RuntimeAddr>)> = Vec::new();
         for input in inputs {
-            let Ok((_, h, req)) = self.prepare(input.as_ref()) else {
+            let (_, Some((h, req))) = self.prepare(input.as_ref()) else {
                 slots.push(None);
                 continue;
             };
@@ -391,20 +391,21 @@ impl Addr2line {
             .collect();
         for (input, slot) in inputs.iter().zip(slots) {
             let ans = match (self.prepare(input.as_ref()), slot) {
-                (Err(ans), _) => ans,
-                (Ok((ans, h, _)), Some((g, i))) => {
+                ((ans, None), _) => ans,
+                ((ans, Some((h, _))), Some((g, i))) => {
                     let r = results[g][i].take();
                     self.finish(ans, h, r)
                 }
-                (Ok((ans, h, _)), None) => self.finish(ans, h, None),
+                ((ans, Some((h, _))), None) => self.finish(ans, h, None),
             };
             each(ans);
         }
     }
 
-    /// Parse a request and find its binary and mapping; `Err` is the final answer (garbage
-    /// token, no maps line, no binary).
-    fn prepare(&mut self, input: &str) -> Result<(Answer, BinaryHandle, Request), Answer> {
+    /// Parse a request and find its binary and mapping: the answer so far, and what to look
+    /// up. Nothing to look up means the answer is final (garbage token, no maps line, no
+    /// binary).
+    fn prepare(&mut self, input: &str) -> (Answer, Option<(BinaryHandle, Request)>) {
         let mut ans = Answer {
             input: input.trim().to_string(),
             address: None,
@@ -416,7 +417,7 @@ impl Addr2line {
         };
         let Some(addr) = parse_address(input) else {
             ans.error = Some(format!("{:?} is not a hexadecimal address", ans.input));
-            return Err(ans);
+            return (ans, None);
         };
         ans.address = Some(addr);
         let (h, m) = match &self.maps {
@@ -425,7 +426,7 @@ impl Addr2line {
                     Ok(l) => l,
                     Err(e) => {
                         ans.error = Some(e);
-                        return Err(ans);
+                        return (ans, None);
                     }
                 };
                 let h = match self.binary_for_path(&line.path) {
@@ -437,7 +438,7 @@ impl Addr2line {
                             e
                         });
                         ans.maps_line = Some(line);
-                        return Err(ans);
+                        return (ans, None);
                     }
                 };
                 ans.maps_line = Some(line);
@@ -450,16 +451,13 @@ impl Addr2line {
         };
         let (start, limit, offset) = m.unwrap_or((0, 0, 0));
         ans.binary = Some(self.sym.binary(h).path().to_path_buf());
-        Ok((
-            ans,
-            h,
-            Request {
-                addr,
-                start,
-                limit,
-                offset,
-            },
-        ))
+        let req = Request {
+            addr,
+            start,
+            limit,
+            offset,
+        };
+        (ans, Some((h, req)))
     }
 
     /// Complete `ans` with the lookup's result.
@@ -528,8 +526,15 @@ fn file_name(file: &str, basenames: bool) -> &str {
 /// callers prefixed ` (inlined by) `.
 pub fn format_gnu(a: &Answer, o: &Addr2lineOptions) -> String {
     let mut out = String::new();
+    format_gnu_into(a, o, &mut out);
+    out
+}
+
+/// [`format_gnu`], appended to `out` (no allocation when `out` has room).
+pub fn format_gnu_into(a: &Answer, o: &Addr2lineOptions, out: &mut String) {
+    use std::fmt::Write as _;
     if o.addresses {
-        out.push_str(&format!("0x{:016x}", a.address.unwrap_or(0)));
+        let _ = write!(out, "0x{:016x}", a.address.unwrap_or(0));
         out.push_str(if o.pretty { ": " } else { "\n" });
     }
     let frames = a.frames();
@@ -538,7 +543,7 @@ pub fn format_gnu(a: &Answer, o: &Addr2lineOptions) -> String {
             out.push_str(if o.pretty { "?? " } else { "??\n" });
         }
         out.push_str("??:0\n");
-        return out;
+        return;
     }
     let n = if o.inlines { frames.len() } else { 1 };
     for (i, f) in frames.iter().take(n).enumerate() {
@@ -559,10 +564,9 @@ pub fn format_gnu(a: &Answer, o: &Addr2lineOptions) -> String {
         if f.line == 0 {
             out.push_str(":?\n");
         } else {
-            out.push_str(&format!(":{}\n", f.line));
+            let _ = writeln!(out, ":{}", f.line);
         }
     }
-    out
 }
 
 fn ser_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -664,6 +668,7 @@ pub fn run(
     let mut a = Addr2line::new(opts)?;
     let mut noted_garbage = false;
     let mut noted = std::collections::HashSet::new();
+    let mut text = String::new();
     let mut emit = |ans: &Answer, out: &mut dyn Write, err: &mut dyn Write| -> std::io::Result<()> {
         if let Some(e) = &ans.error {
             if ans.address.is_none() {
@@ -675,10 +680,11 @@ pub fn run(
                 writeln!(err, "pprofsym addr2line: {e}")?;
             }
         }
-        let text = match opts.format {
-            OutputFormat::Gnu => format_gnu(ans, opts),
-            OutputFormat::Json => format_json(ans, opts),
-        };
+        text.clear();
+        match opts.format {
+            OutputFormat::Gnu => format_gnu_into(ans, opts, &mut text),
+            OutputFormat::Json => text.push_str(&format_json(ans, opts)),
+        }
         out.write_all(text.as_bytes())
     };
     let res = if args.is_empty() && !opts.batch {
