@@ -105,6 +105,7 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
     let mut locations = vec![LocationAnswer::Skipped; pb.location.len()];
     let mut mappings = Vec::with_capacity(pb.mapping.len());
     let mut warnings = Vec::new();
+    let mut used = Vec::new();
     for (mi, m) in pb.mapping.iter().enumerate() {
         if locs_of[mi].is_empty() {
             mappings.push(MappingStatus::Unused);
@@ -158,8 +159,17 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
         mappings.push(MappingStatus::Symbolized {
             binary: sym.binary(h).path().display().to_string(),
         });
+        used.push(h);
     }
     warnings.splice(0..0, sym.take_warnings());
+    // Split-DWARF parts that were missing or did not match (those units fell back to their skeletons), once per
+    // binary even when several mappings share it.
+    let mut seen = std::collections::HashSet::new();
+    for h in used {
+        if seen.insert(h) {
+            warnings.extend(sym.elf(h).split_dwarf_warnings());
+        }
+    }
     Resolution {
         locations,
         mappings,
