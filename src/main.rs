@@ -177,6 +177,10 @@ fn demangle_mode(a: &SymArgs) -> Result<DemangleMode> {
 
 /// A symbolizer configured from the command line and the environment.
 fn symbolizer(main: Option<&std::path::Path>, a: &SymArgs) -> Result<(Symbolizer, &'static str)> {
+    if let Some(bin) = main {
+        // As in pprof, the main executable must open as a binary.
+        pprofsym::binary::Binary::open(bin)?;
+    }
     let search = a
         .search_path
         .clone()

@@ -79,3 +79,18 @@ fn a_binary_with_another_build_id_is_refused_by_name() {
     assert!(stderr.contains("b71310ae91cfc11ae76d75acb852716b4ce4d5c1"), "{stderr}");
     assert!(stderr.contains("0 locations symbolized"), "{stderr}");
 }
+
+#[test]
+fn a_positional_binary_that_is_not_elf_is_an_error() {
+    for cmd in ["top", "sites", "addrs"] {
+        let o = pprofsym(&[cmd, "testdata/go/heap-rate1.pb.gz", "testdata/native/bin/not-an-elf"]);
+        assert!(!o.status.success(), "{cmd}");
+        let stderr = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(
+            stderr.trim(),
+            "pprofsym: testdata/native/bin/not-an-elf: not an ELF file",
+            "{cmd}"
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
