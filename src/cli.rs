@@ -37,6 +37,9 @@ pub struct Common {
     /// Refuse profiles that decompress to more than this many bytes (guards against gzip bombs).
     #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
     pub max_decompressed: u64,
+    /// Refuse profiles whose decoded form would take more than this many bytes of memory.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_MEMORY)]
+    pub max_memory: u64,
 }
 
 /// Where binaries come from, for the commands that symbolize.
@@ -82,6 +85,9 @@ pub struct SymbolizeArgs {
     /// Refuse profiles that decompress to more than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
     pub max_decompressed: u64,
+    /// Refuse profiles whose decoded form would take more than this many bytes of memory.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_MEMORY)]
+    pub max_memory: u64,
 }
 
 #[derive(Debug, Args)]

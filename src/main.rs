@@ -103,6 +103,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Symbolize(a) => {
             let opts = LoadOptions {
                 max_decompressed: a.max_decompressed,
+                max_memory: a.max_memory,
             };
             let p = profile::load(&a.profile, &opts)?;
             let (mut sym, warn_prefix) = symbolizer(a.main_binary.as_deref(), &a.sym)?;
@@ -233,6 +234,7 @@ fn load(path: &std::path::Path, common: &Common) -> Result<Profile> {
         path,
         &LoadOptions {
             max_decompressed: common.max_decompressed,
+            max_memory: common.max_memory,
         },
     )?)
 }

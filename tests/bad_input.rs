@@ -397,3 +397,31 @@ fn non_ascii_names_work() {
         }
     }
 }
+
+/// Tiny samples decode to many times their size: a profile within the decompression limit whose decoded form
+/// would pass the memory limit is refused while decoding, with a one-line error.
+#[test]
+fn decoded_memory_is_bounded() {
+    use prost::Message;
+    let mut p = pprofsym::profile::pb::Profile {
+        string_table: vec!["".into(), "space".into(), "bytes".into()],
+        sample_type: vec![pprofsym::profile::pb::ValueType { r#type: 1, unit: 2 }],
+        ..Default::default()
+    };
+    // Hand-made: 200k one-value samples without stacks, ~4 bytes each on the wire, ~170 bytes each decoded.
+    p.sample = (0..200_000)
+        .map(|_| pprofsym::profile::pb::Sample {
+            value: vec![1],
+            ..Default::default()
+        })
+        .collect();
+    let raw = p.encode_to_vec();
+    assert!(raw.len() < 1 << 20);
+    let opts = pprofsym::profile::LoadOptions {
+        max_memory: 16 << 20,
+        ..Default::default()
+    };
+    let err = pprofsym::profile::decode_bytes(&raw, &opts).unwrap_err();
+    assert!(err.contains("raise --max-memory"), "{err}");
+    assert!(pprofsym::profile::decode_bytes(&raw, &pprofsym::profile::LoadOptions::default()).is_ok());
+}

@@ -121,11 +121,13 @@ fn pipelined_decode_equals_prost() {
     assert!(err.starts_with("corrupt gzip data"), "{err}");
     let limit = LoadOptions {
         max_decompressed: raw.len() as u64 - 1,
+        ..LoadOptions::default()
     };
     let err = decode_bytes(&gz, &limit).unwrap_err();
     assert!(err.starts_with("decompressed size exceeds the limit"), "{err}");
     let exact = LoadOptions {
         max_decompressed: raw.len() as u64,
+        ..LoadOptions::default()
     };
     assert!(decode_bytes(&gz, &exact).is_ok());
     // Cut inside the last field of the plain message, then gzipped: a decoding error, not a crash.

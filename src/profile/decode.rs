@@ -14,17 +14,24 @@ use super::pb;
 /// this limit long before memory runs out.
 pub const DEFAULT_MAX_DECOMPRESSED: u64 = 1 << 30;
 
+/// Default bound on the memory the decoded profile may take: 8 GiB. Decoded samples can be 20 times larger than
+/// their bytes (a 4-byte sample becomes three vectors), so the decompression limit alone does not bound memory.
+pub const DEFAULT_MAX_MEMORY: u64 = 8 << 30;
+
 /// How to load a profile.
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// Upper bound on the size of the (decompressed) protobuf bytes.
     pub max_decompressed: u64,
+    /// Upper bound on the estimated memory of the decoded profile.
+    pub max_memory: u64,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
         LoadOptions {
             max_decompressed: DEFAULT_MAX_DECOMPRESSED,
+            max_memory: DEFAULT_MAX_MEMORY,
         }
     }
 }
@@ -89,13 +96,13 @@ pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> 
     }
     let pb = if data.starts_with(&[0x1f, 0x8b]) {
         if data.len() >= PIPELINE_MIN {
-            decode_gzip_pipelined(data, opts.max_decompressed)?
+            decode_gzip_pipelined(data, opts.max_decompressed, opts.max_memory)?
         } else {
             let inflated = gunzip_bounded(data, opts.max_decompressed)?;
             if inflated.is_empty() {
                 return Err(EMPTY_GZIP.into());
             }
-            decode_plain(&inflated)?
+            decode_plain(&inflated, opts.max_memory)?
         }
     } else {
         if (data.len() as u64) > opts.max_decompressed {
@@ -105,7 +112,7 @@ pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> 
                 opts.max_decompressed
             ));
         }
-        decode_plain(data)?
+        decode_plain(data, opts.max_memory)?
     };
     Profile::new(pb)
 }
@@ -122,8 +129,8 @@ fn decode_error(e: impl fmt::Display) -> String {
     format!("not a profile.proto message: {e}")
 }
 
-fn decode_plain(data: &[u8]) -> Result<pb::Profile, String> {
-    let mut d = FieldDecoder::default();
+fn decode_plain(data: &[u8], max_memory: u64) -> Result<pb::Profile, String> {
+    let mut d = FieldDecoder::new(max_memory);
     let used = d.feed(data).map_err(decode_error)?;
     if used != data.len() {
         return Err(decode_error("buffer underflow (the message ends inside a field)"));
@@ -132,7 +139,7 @@ fn decode_plain(data: &[u8]) -> Result<pb::Profile, String> {
 }
 
 /// Inflates on a scoped thread, sending bounded chunks; decodes complete top-level fields as they arrive.
-fn decode_gzip_pipelined(data: &[u8], limit: u64) -> Result<pb::Profile, String> {
+fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb::Profile, String> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, String>>(4);
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -165,7 +172,7 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64) -> Result<pb::Profile, String>
         });
         // The receiver is dropped when this closure returns, which also stops the inflating thread early.
         let rx = rx;
-        let mut d = FieldDecoder::default();
+        let mut d = FieldDecoder::new(max_memory);
         let mut buf: Vec<u8> = Vec::new();
         let mut start = 0usize;
         let mut any = false;
@@ -197,12 +204,34 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64) -> Result<pb::Profile, String>
 /// other field goes through prost's `merge`, which is what decoding the whole message does with each field.
 /// A sample this decoder does not recognise (unknown fields, unexpected wire types, bad varints) is handed to
 /// prost too, so the result and the errors are prost's.
-#[derive(Default)]
 struct FieldDecoder {
     profile: pb::Profile,
+    /// Estimated bytes the decoded message takes so far, and the most it may take.
+    memory: u64,
+    max_memory: u64,
 }
 
 impl FieldDecoder {
+    fn new(max_memory: u64) -> FieldDecoder {
+        FieldDecoder {
+            profile: pb::Profile::default(),
+            memory: 0,
+            max_memory,
+        }
+    }
+
+    /// Accounts for `bytes` more of decoded memory; fails past the limit.
+    fn charge(&mut self, bytes: u64) -> Result<(), String> {
+        self.memory = self.memory.saturating_add(bytes);
+        if self.memory > self.max_memory {
+            return Err(format!(
+                "decoding needs more than {} bytes of memory (raise --max-memory)",
+                self.max_memory
+            ));
+        }
+        Ok(())
+    }
+
     /// Decodes every complete field at the start of `data`; returns how many bytes they took. Fails on bytes
     /// that cannot be a message (a bad tag or wire type, a malformed field).
     fn feed(&mut self, data: &[u8]) -> Result<usize, String> {
@@ -244,8 +273,13 @@ impl FieldDecoder {
             let end = pos + header + body_len;
             if field == 2 && wire == 2 {
                 let s = decode_sample(&b[..body_len]).map_err(|e| e.to_string())?;
+                // The Sample itself (its slot in the vector, counted twice for growth), its vectors' heap blocks.
+                let heap = 8 * (s.location_id.len() + s.value.len()) + 32 * s.label.len() + 48;
+                self.charge(2 * std::mem::size_of::<pb::Sample>() as u64 + heap as u64)?;
                 self.profile.sample.push(s);
             } else {
+                // Other messages: their slot plus about twice their encoded size.
+                self.charge(64 + 2 * (end - pos) as u64)?;
                 self.profile.merge(&data[pos..end]).map_err(|e| e.to_string())?;
             }
             pos = end;

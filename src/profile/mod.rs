@@ -12,7 +12,9 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/perftools.profiles.rs"));
 }
 
-pub use decode::{DEFAULT_MAX_DECOMPRESSED, LoadError, LoadOptions, decode_bytes, load, read_input};
+pub use decode::{
+    DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MEMORY, LoadError, LoadOptions, decode_bytes, load, read_input,
+};
 pub use encode::{encode_gzip, write_atomic};
 pub use model::{IdIndex, Profile};
 pub use validate::validate;
