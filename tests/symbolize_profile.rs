@@ -182,7 +182,9 @@ fn strip(p: &Profile) -> Profile {
 
 fn go_roundtrip(profile: &str, binary: &str, source: SymbolSource) {
     let original = load_fixture(profile);
-    let mut sym = symbolizer(None, &[binary], source);
+    // Named as the main binary too: Go 1.19 writes no GNU build ID, so a renamed (stripped) copy is only found
+    // that way, as with `pprofsym top PROFILE BINARY`.
+    let mut sym = symbolizer(Some(binary), &[binary], source);
     let (resym, res) = symbolize(strip(&original), &mut sym, false);
     assert!(
         matches!(res.mappings[0], MappingStatus::Symbolized { .. }),
@@ -265,6 +267,17 @@ fn go_profile_resymbolized_from_stripped_binaries_uses_pclntab() {
         if let LocationAnswer::Resolved(r) = a {
             assert_eq!(r.source, pprofsym::symbolize::FrameSource::GoPclntab);
         }
+    }
+}
+
+#[test]
+fn go119_profiles_resymbolized_from_dwarf_pclntab_and_stripped_binaries() {
+    for (profile, bin) in
+        [("testdata/go/heap119-rate1.pb.gz", "heapdemo119"), ("testdata/go/heap119-pie-rate1.pb.gz", "heapdemo119-pie")]
+    {
+        go_roundtrip(profile, &format!("testdata/go/bin/{bin}"), SymbolSource::Dwarf);
+        go_roundtrip(profile, &format!("testdata/go/bin/{bin}"), SymbolSource::Pclntab);
+        go_roundtrip(profile, &format!("testdata/go/bin/{bin}-stripped"), SymbolSource::Auto);
     }
 }
 
