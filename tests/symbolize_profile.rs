@@ -272,9 +272,10 @@ fn go_profile_resymbolized_from_stripped_binaries_uses_pclntab() {
 
 #[test]
 fn go119_profiles_resymbolized_from_dwarf_pclntab_and_stripped_binaries() {
-    for (profile, bin) in
-        [("testdata/go/heap119-rate1.pb.gz", "heapdemo119"), ("testdata/go/heap119-pie-rate1.pb.gz", "heapdemo119-pie")]
-    {
+    for (profile, bin) in [
+        ("testdata/go/heap119-rate1.pb.gz", "heapdemo119"),
+        ("testdata/go/heap119-pie-rate1.pb.gz", "heapdemo119-pie"),
+    ] {
         go_roundtrip(profile, &format!("testdata/go/bin/{bin}"), SymbolSource::Dwarf);
         go_roundtrip(profile, &format!("testdata/go/bin/{bin}"), SymbolSource::Pclntab);
         go_roundtrip(profile, &format!("testdata/go/bin/{bin}-stripped"), SymbolSource::Auto);
