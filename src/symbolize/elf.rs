@@ -35,29 +35,82 @@ pub(crate) type Reader = gimli::EndianReader<gimli::RunTimeEndian, SectionBytes>
 /// The bytes of one DWARF section: a range of the mapped file (no copy) or, for a
 /// compressed section, its decompressed bytes. Cloning shares the bytes, so every worker
 /// of [`ElfSymbolizer::frames_batch_parallel`] reads the same memory.
+///
+/// gimli dereferences the reader's bytes on every read, so the slice is kept as a raw
+/// pointer and length next to the owner that keeps it alive: a dereference is two loads,
+/// not a match, an `Arc` hop and a bounds check.
 #[derive(Clone)]
-pub(crate) enum SectionBytes {
-    /// `file.data()[start..start + len]`.
-    Mapped {
-        /// The mapped file (kept alive, so the range stays valid).
-        file: Arc<Binary>,
-        /// Start of the section in the file.
-        start: usize,
-        /// Length of the section.
-        len: usize,
-    },
-    /// Decompressed (or empty) section data.
-    Owned(Arc<[u8]>),
+pub(crate) struct SectionBytes {
+    ptr: *const u8,
+    len: usize,
+    /// Keeps `ptr..ptr + len` alive and unchanged.
+    _owner: SectionOwner,
+}
+
+/// What keeps the bytes of a [`SectionBytes`] alive.
+#[derive(Clone)]
+enum SectionOwner {
+    /// The read-only mapping of a file.
+    Mapped(#[allow(dead_code)] Arc<Binary>),
+    /// A decompressed section, never changed after it is made.
+    Owned(#[allow(dead_code)] Arc<Vec<u8>>),
+    /// No bytes.
+    Empty,
+}
+
+impl SectionBytes {
+    /// An empty section.
+    pub(crate) fn empty() -> SectionBytes {
+        SectionBytes {
+            ptr: std::ptr::NonNull::<u8>::dangling().as_ptr(),
+            len: 0,
+            _owner: SectionOwner::Empty,
+        }
+    }
+
+    /// The bytes of a section of `file`: `data` borrowed from `file`'s mapping is used in
+    /// place; decompressed (owned) data is moved into a shared buffer without a copy.
+    pub(crate) fn from_section(file: &Arc<Binary>, data: Cow<'_, [u8]>) -> SectionBytes {
+        match data {
+            Cow::Borrowed(b) => {
+                let map = file.data();
+                let start = (b.as_ptr() as usize).wrapping_sub(map.as_ptr() as usize);
+                if start.checked_add(b.len()).is_some_and(|end| end <= map.len()) {
+                    SectionBytes {
+                        ptr: b.as_ptr(),
+                        len: b.len(),
+                        _owner: SectionOwner::Mapped(file.clone()),
+                    }
+                } else {
+                    SectionBytes::from_vec(b.to_vec())
+                }
+            }
+            Cow::Owned(v) => SectionBytes::from_vec(v),
+        }
+    }
+
+    /// Owned bytes.
+    fn from_vec(v: Vec<u8>) -> SectionBytes {
+        if v.is_empty() {
+            return SectionBytes::empty();
+        }
+        let v = Arc::new(v);
+        SectionBytes {
+            ptr: v.as_ptr(),
+            len: v.len(),
+            _owner: SectionOwner::Owned(v),
+        }
+    }
 }
 
 impl std::ops::Deref for SectionBytes {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
-        match self {
-            SectionBytes::Mapped { file, start, len } => &file.data()[*start..*start + *len],
-            SectionBytes::Owned(b) => b,
-        }
+        // SAFETY: `ptr..ptr + len` is a slice of the mapping or buffer held by `_owner`
+        // (or dangling with `len` 0), which lives as long as `self` and is never written.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
 
@@ -67,9 +120,14 @@ impl std::fmt::Debug for SectionBytes {
     }
 }
 
-// SAFETY: both variants deref to memory owned behind an `Arc` (the file's read-only
-// mapping, which lives as long as the `Binary`, or a shared slice); moving or cloning a
-// `SectionBytes` never moves or changes those bytes, and clones deref to the same address.
+// SAFETY: the pointer is into memory owned by `_owner` (an `Arc` of a read-only mapping
+// or of a buffer that is never changed), which is `Send + Sync`; nothing is mutable.
+unsafe impl Send for SectionBytes {}
+// SAFETY: see above.
+unsafe impl Sync for SectionBytes {}
+// SAFETY: the bytes live behind an `Arc` (the file's read-only mapping, which lives as long
+// as the `Binary`, or a shared buffer); moving or cloning a `SectionBytes` never moves or
+// changes them, and clones deref to the same address.
 unsafe impl gimli::StableDeref for SectionBytes {}
 // SAFETY: see above; a clone shares the same `Arc` and therefore the same address.
 unsafe impl gimli::CloneStableDeref for SectionBytes {}
@@ -162,7 +220,7 @@ pub struct Lookup {
     pub symbol: Option<(Arc<str>, u64)>,
 }
 
-/// A DWARF context over copied (and decompressed) sections.
+/// A DWARF context over the mapped sections (decompressed ones in shared buffers).
 pub(crate) struct Dwarf {
     ctx: addr2line::Context<Reader>,
     /// The sections `ctx` reads (and their split-DWARF loader).
@@ -170,66 +228,149 @@ pub(crate) struct Dwarf {
     /// Names and start line per DIE (unit offset, DIE offset): big batches meet the same
     /// (inlined) functions again and again, and the `DW_AT_abstract_origin` walk plus
     /// demangling cost more than the lookup itself.
-    /// Keyed by (DWO id or 0, unit offset, DIE offset): split units start at offset 0.
-    names: RefCell<HashMap<(u64, usize, usize), FrameNames>>,
+    /// Keyed by (DWO id or 0, section offset of the DIE): split units start at offset 0.
+    /// The names are indexes into `strings`, so an entry is 32 bytes.
+    names: RefCell<HashMap<(u64, u64), CachedNames, FastHash>>,
+    /// The function names of `names`, each spelling held once.
+    strings: RefCell<NameArena>,
     /// File names as shared strings, keyed by the address and length of the `&str` the
     /// context hands out (its line tables live as long as the context, so equal keys are
     /// the same file entry).
-    files: RefCell<HashMap<(usize, usize), Arc<str>>>,
+    files: RefCell<HashMap<(usize, usize), Arc<str>, FastHash>>,
 }
 
 /// The `gimli::Dwarf` of one file, shared by all its DWARF contexts (see [`Dwarf::load`]).
 type SharedDwarf = Arc<OnceLock<Result<Arc<gimli::Dwarf<Reader>>, String>>>;
 
 /// What [`Dwarf::frames`] derives from one subprogram or inlined-subroutine DIE.
-#[derive(Clone)]
 struct FrameNames {
     function: Arc<str>,
     system_name: Arc<str>,
     start_line: u64,
 }
 
+/// The hasher of the per-lookup caches, whose keys are integers (offsets, addresses):
+/// a multiply-and-rotate step per word (the "Fx" hash of rustc) instead of SipHash, which
+/// showed in profiles. The keys come from the file being read, but a symbolizer has no
+/// adversary to fear hash flooding from: the worst case is a slower run, as with any
+/// pathological input.
+type FastHash = std::hash::BuildHasherDefault<FxHasher>;
+
+/// See [`FastHash`].
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// [`FrameNames`] as cached: the names are indexes into a [`NameArena`].
+#[derive(Clone, Copy)]
+struct CachedNames {
+    function: u32,
+    system_name: u32,
+    start_line: u64,
+}
+
+/// Shared strings, each spelling stored once and named by its index. Many DIEs (the
+/// abstract origins of one inlined function in every unit that inlines it) carry the
+/// same names; interning makes them one allocation.
+#[derive(Default)]
+struct NameArena {
+    list: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
+}
+
+impl NameArena {
+    /// The index of `s`, added if new.
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = u32::try_from(self.list.len()).expect("fewer than 2^32 distinct names");
+        let a: Arc<str> = Arc::from(s);
+        self.list.push(a.clone());
+        self.index.insert(a, i);
+        i
+    }
+
+    /// The string at `i` (from [`intern`](Self::intern)).
+    fn get(&self, i: u32) -> Arc<str> {
+        self.list[i as usize].clone()
+    }
+}
+
 /// The DWARF sections of `file`; `Ok(None)` if it has no `.debug_info`. Uncompressed
-/// sections are ranges of the mapping; compressed ones are decompressed once here.
+/// sections are ranges of the mapping; compressed ones are decompressed once here, in
+/// parallel (one section per task), straight into their shared buffers. Sections no lookup
+/// reads (location lists) are left out.
 fn load_sections(file: &Arc<Binary>, split: SplitDwarf) -> Result<Option<Sections>, String> {
+    use rayon::prelude::*;
     let data = file.data();
     let obj = object::File::parse(data).map_err(|e| e.to_string())?;
     if obj.section_by_name(".debug_info").is_none() {
         return Ok(None);
     }
-    let mut out = Vec::new();
-    // Ask gimli which sections it reads, and load each once.
+    // Ask gimli which sections it reads.
+    let mut wanted = Vec::new();
     gimli::DwarfSections::<()>::load(|id| -> Result<(), ()> {
-        let Some(s) = obj.section_by_name(id.name()) else {
-            return Ok(());
-        };
-        let bytes = match s.uncompressed_data() {
-            Ok(Cow::Borrowed(b)) => {
-                let start = (b.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
-                if start.checked_add(b.len()).is_some_and(|end| end <= data.len()) {
-                    SectionBytes::Mapped {
-                        file: file.clone(),
-                        start,
-                        len: b.len(),
-                    }
-                } else {
-                    SectionBytes::Owned(Arc::from(b))
-                }
-            }
-            Ok(Cow::Owned(v)) => SectionBytes::Owned(Arc::from(v)),
-            // A section that fails to decompress is treated as missing.
-            Err(_) => return Ok(()),
-        };
-        out.push((id, bytes));
+        if !UNUSED_SECTIONS.contains(&id)
+            && let Some(s) = obj.section_by_name(id.name())
+        {
+            wanted.push((id, s));
+        }
         Ok(())
     })
     .map_err(|()| "loading DWARF sections".to_string())?;
+    // The biggest first, so the two largest decompress side by side.
+    wanted.sort_by_key(|(_, s)| std::cmp::Reverse(s.size()));
+    let list: Vec<(gimli::SectionId, SectionBytes)> = wanted
+        .into_par_iter()
+        .with_max_len(1)
+        // A section that fails to decompress is treated as missing.
+        .filter_map(|(id, s)| Some((id, SectionBytes::from_section(file, s.uncompressed_data().ok()?))))
+        .collect();
     Ok(Some(Arc::new(LoadedSections {
         little_endian: obj.is_little_endian(),
-        list: out,
+        list,
         split,
     })))
 }
+
+/// Sections gimli loads that symbolization never reads: location lists describe where
+/// variables live. Leaving them out spares decompressing them (megabytes in Go binaries).
+const UNUSED_SECTIONS: &[gimli::SectionId] = &[gimli::SectionId::DebugLoc, gimli::SectionId::DebugLocLists];
 
 impl Dwarf {
     /// A context over `sections`. The `gimli::Dwarf` (with every unit's abbreviations parsed)
@@ -241,13 +382,12 @@ impl Dwarf {
         } else {
             gimli::RunTimeEndian::Big
         };
-        let empty = SectionBytes::Owned(Arc::from(&[][..]));
         let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
             let bytes = sections
                 .list
                 .iter()
                 .find(|(i, _)| *i == id)
-                .map_or_else(|| empty.clone(), |(_, b)| b.clone());
+                .map_or_else(SectionBytes::empty, |(_, b)| b.clone());
             Ok(gimli::EndianReader::new(bytes, endian))
         };
         let dwarf = shared
@@ -262,6 +402,7 @@ impl Dwarf {
             ctx,
             sections: sections.clone(),
             names: Default::default(),
+            strings: Default::default(),
             files: Default::default(),
         })
     }
@@ -288,6 +429,7 @@ impl Dwarf {
         let mut out = Vec::with_capacity(raw.len());
         let n = raw.len();
         let mut cache = self.names.borrow_mut();
+        let mut strings = self.strings.borrow_mut();
         let mut files = self.files.borrow_mut();
         for (i, f) in raw.into_iter().enumerate() {
             let want_names = !(outer_named && i + 1 == n);
@@ -308,12 +450,19 @@ impl Dwarf {
                 .or_insert_with(|| Arc::from(file))
                 .clone();
             let key = match (unit, f.dw_die_offset) {
-                (Some(u), Some(off)) => Some((u.dwo_id.map_or(0, |d| d.0), u.header.offset().0, off.0)),
+                (Some(u), Some(off)) => Some((
+                    u.dwo_id.map_or(0, |d| d.0),
+                    (u.header.offset().0 as u64).wrapping_add(off.0 as u64),
+                )),
                 _ => None,
             };
-            let cached = key.and_then(|k| cache.get(&k));
+            let cached = key.and_then(|k| cache.get(&k).copied());
             let names = match cached {
-                Some(c) if want_names => c.clone(),
+                Some(c) if want_names => FrameNames {
+                    function: strings.get(c.function),
+                    system_name: strings.get(c.system_name),
+                    start_line: c.start_line,
+                },
                 Some(c) => FrameNames {
                     function: Arc::default(),
                     system_name: Arc::default(),
@@ -337,21 +486,21 @@ impl Dwarf {
                         } else {
                             addr2line::demangle_auto(Cow::Borrowed(system_name.as_str()), language).into_owned()
                         };
-                        let function: Arc<str> = Arc::from(function);
-                        let system_name = if is_go {
-                            function.clone()
-                        } else {
-                            Arc::from(system_name)
-                        };
-                        let names = FrameNames {
+                        let function = strings.intern(&function);
+                        let system_name = if is_go { function } else { strings.intern(&system_name) };
+                        let c = CachedNames {
                             function,
                             system_name,
                             start_line,
                         };
                         if let Some(k) = key {
-                            cache.insert(k, names.clone());
+                            cache.insert(k, c);
                         }
-                        names
+                        FrameNames {
+                            function: strings.get(function),
+                            system_name: strings.get(system_name),
+                            start_line,
+                        }
                     } else {
                         FrameNames {
                             function: Arc::default(),
@@ -395,29 +544,62 @@ fn die_info(unit: gimli::UnitRef<'_, Reader>, start: gimli::UnitOffset<usize>, w
     let mut info = DieInfo::default();
     let mut off = start;
     for _ in 0..8 {
-        let Ok(die) = unit.entry(off) else { break };
-        let string = |at| {
-            let r = unit.attr_string(die.attr_value(at)?).ok()?;
+        let Some(die) = die_attrs(unit, off) else { break };
+        let string = |v: Option<gimli::AttributeValue<Reader>>| {
+            let r = unit.attr_string(v?).ok()?;
             gimli::Reader::to_string_lossy(&r).ok().map(Cow::into_owned)
         };
         if want_names && info.linkage.is_none() {
-            info.linkage = string(gimli::DW_AT_linkage_name).or_else(|| string(gimli::DW_AT_MIPS_linkage_name));
+            info.linkage = string(die.linkage).or_else(|| string(die.mips_linkage));
         }
         if want_names && info.name.is_none() {
-            info.name = string(gimli::DW_AT_name);
+            info.name = string(die.name);
         }
         if info.decl_line.is_none() {
-            info.decl_line = die.attr_value(gimli::DW_AT_decl_line).and_then(|v| v.udata_value());
+            info.decl_line = die.decl_line.and_then(|v| v.udata_value());
         }
-        let next = die
-            .attr_value(gimli::DW_AT_abstract_origin)
-            .or_else(|| die.attr_value(gimli::DW_AT_specification));
-        match next {
+        match die.abstract_origin.or(die.specification) {
             Some(gimli::AttributeValue::UnitRef(o)) => off = o,
             _ => break,
         }
     }
     info
+}
+
+/// The attributes [`die_info`] reads from one DIE (the first of each name).
+#[derive(Default)]
+struct DieAttrs {
+    linkage: Option<gimli::AttributeValue<Reader>>,
+    mips_linkage: Option<gimli::AttributeValue<Reader>>,
+    name: Option<gimli::AttributeValue<Reader>>,
+    decl_line: Option<gimli::AttributeValue<Reader>>,
+    abstract_origin: Option<gimli::AttributeValue<Reader>>,
+    specification: Option<gimli::AttributeValue<Reader>>,
+}
+
+/// The attributes of the DIE at `off` that [`die_info`] uses, read in one pass without
+/// collecting the others (`UnitRef::entry` would allocate them all); `None` when the DIE
+/// is missing, null or malformed.
+fn die_attrs(unit: gimli::UnitRef<'_, Reader>, off: gimli::UnitOffset<usize>) -> Option<DieAttrs> {
+    let mut raw = unit.entries_raw(Some(off)).ok()?;
+    let abbrev = raw.read_abbreviation().ok()??;
+    let mut a = DieAttrs::default();
+    for spec in abbrev.attributes() {
+        let attr = raw.read_attribute(*spec).ok()?;
+        let slot = match attr.name() {
+            gimli::DW_AT_linkage_name => &mut a.linkage,
+            gimli::DW_AT_MIPS_linkage_name => &mut a.mips_linkage,
+            gimli::DW_AT_name => &mut a.name,
+            gimli::DW_AT_decl_line => &mut a.decl_line,
+            gimli::DW_AT_abstract_origin => &mut a.abstract_origin,
+            gimli::DW_AT_specification => &mut a.specification,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(attr.value());
+        }
+    }
+    Some(a)
 }
 
 /// Symbolizer for one binary (and, optionally, its separate debug file).
@@ -436,7 +618,7 @@ pub struct ElfSymbolizer {
     /// Shared with the workers of [`Self::frames_batch_parallel`].
     gimli_dwarf: SharedDwarf,
     /// Shared names of symbol-table symbols, keyed by the symbol's address in its table.
-    sym_names: RefCell<HashMap<usize, SymNames>>,
+    sym_names: RefCell<HashMap<usize, SymNames, FastHash>>,
     /// Shared strings of Go pclntab frames, by content.
     strings: RefCell<HashSet<Arc<str>>>,
 }
@@ -750,11 +932,8 @@ impl ElfSymbolizer {
     /// [`frames`](Self::frames) for many addresses; duplicates are looked up once.
     /// The result is in the order of `addrs`.
     pub fn frames_batch(&self, addrs: &[Svma]) -> Vec<Result<Lookup, String>> {
-        let mut uniq: Vec<Svma> = addrs.to_vec();
-        uniq.sort_unstable();
-        uniq.dedup();
-        let answers: Vec<Result<Lookup, String>> = uniq.iter().map(|&a| self.frames(a)).collect();
-        scatter(addrs, &uniq, answers)
+        let mut s = self.frames_scatter(addrs, 1);
+        addrs.iter().map(|&a| s.take(a)).collect()
     }
 
     /// Like [`frames_batch`](Self::frames_batch), on `threads` workers. The sorted,
@@ -764,15 +943,29 @@ impl ElfSymbolizer {
     /// context is not `Sync`). Sequential when that does not pay: fewer than 1000
     /// distinct addresses, no DWARF answering first, or an installed pclntab reader.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup, String>> {
-        use rayon::prelude::*;
+        let mut s = self.frames_scatter(addrs, threads);
+        addrs.iter().map(|&a| s.take(a)).collect()
+    }
+
+    /// The lookups of [`frames_batch_parallel`](Self::frames_batch_parallel), handed out
+    /// one address at a time ([`Scatter::take`]) instead of as a second vector.
+    pub(crate) fn frames_scatter(&self, addrs: &[Svma], threads: usize) -> Scatter<Result<Lookup, String>> {
         let mut uniq: Vec<Svma> = addrs.to_vec();
         uniq.sort_unstable();
         uniq.dedup();
+        let answers = self.frames_distinct(&uniq, threads);
+        Scatter::new(uniq, answers, addrs)
+    }
+
+    /// [`frames`](Self::frames) for each of the sorted, distinct `uniq`, on up to
+    /// `threads` workers (see [`frames_batch_parallel`](Self::frames_batch_parallel)).
+    fn frames_distinct(&self, uniq: &[Svma], threads: usize) -> Vec<Option<Result<Lookup, String>>> {
+        use rayon::prelude::*;
         let threads = threads.max(1);
         let dwarf_first = matches!(self.source, SymbolSource::Auto | SymbolSource::Dwarf)
             && matches!(self.dwarf_sections(), Ok(Some(_)));
         if threads == 1 || uniq.len() < 1000 || !dwarf_first || self.pclntab.is_some() {
-            return self.frames_batch(addrs);
+            return uniq.iter().map(|&a| Some(self.frames(a))).collect();
         }
         // Build the shared tables once, before the workers race for them.
         self.symtab();
@@ -782,9 +975,12 @@ impl ElfSymbolizer {
         let (bin, debug, source) = (&self.bin, &self.debug, self.source);
         let (sections, symtab, dynsym, go) = (&self.sections, &self.symtab, &self.dynsym, &self.go);
         let gimli_dwarf = &self.gimli_dwarf;
-        let parts: Vec<Vec<Result<Lookup, String>>> = uniq
-            .par_chunks(chunk)
-            .map(|part| {
+        // Each worker writes its run's answers in place.
+        let mut answers: Vec<Option<Result<Lookup, String>>> = (0..uniq.len()).map(|_| None).collect();
+        answers
+            .par_chunks_mut(chunk)
+            .zip(uniq.par_chunks(chunk))
+            .for_each(|(out, part)| {
                 let worker = ElfSymbolizer {
                     bin: bin.clone(),
                     debug: debug.clone(),
@@ -799,33 +995,42 @@ impl ElfSymbolizer {
                     sym_names: RefCell::default(),
                     strings: RefCell::default(),
                 };
-                part.iter().map(|&a| worker.frames(a)).collect()
-            })
-            .collect();
-        let answers: Vec<Result<Lookup, String>> = parts.into_iter().flatten().collect();
-        scatter(addrs, &uniq, answers)
+                for (slot, &a) in out.iter_mut().zip(part) {
+                    *slot = Some(worker.frames(a));
+                }
+            });
+        answers
     }
 }
 
-/// The answers for `addrs` from `answers`, which are those of the sorted, distinct `uniq`.
-/// Each answer is moved to its last user and cloned only for repeated addresses.
-fn scatter<T: Clone>(addrs: &[Svma], uniq: &[Svma], answers: Vec<T>) -> Vec<T> {
-    let idx: Vec<usize> = addrs
-        .iter()
-        .map(|a| uniq.binary_search(a).expect("address is in uniq"))
-        .collect();
-    let mut uses = vec![0u32; uniq.len()];
-    for &i in &idx {
-        uses[i] += 1;
+/// The answers of sorted, distinct addresses, handed out to every use of each address:
+/// the last use gets the answer itself, earlier ones (repeated addresses) a clone.
+pub(crate) struct Scatter<T> {
+    uniq: Vec<Svma>,
+    answers: Vec<Option<T>>,
+    uses: Vec<u32>,
+}
+
+impl<T: Clone> Scatter<T> {
+    /// `answers[i]` answers `uniq[i]`; `addrs` are all the uses (each in `uniq`).
+    fn new(uniq: Vec<Svma>, answers: Vec<Option<T>>, addrs: &[Svma]) -> Scatter<T> {
+        let mut uses = vec![0u32; uniq.len()];
+        for a in addrs {
+            if let Ok(i) = uniq.binary_search(a) {
+                uses[i] += 1;
+            }
+        }
+        Scatter { uniq, answers, uses }
     }
-    let mut answers: Vec<Option<T>> = answers.into_iter().map(Some).collect();
-    idx.into_iter()
-        .map(|i| {
-            uses[i] -= 1;
-            let slot = &mut answers[i];
-            if uses[i] == 0 { slot.take() } else { slot.clone() }.expect("each answer is taken once, last")
-        })
-        .collect()
+
+    /// The answer for the next use of `a`, which must be one of the `addrs` given to
+    /// [`new`](Self::new) (and is taken no more often than it occurs there).
+    pub(crate) fn take(&mut self, a: Svma) -> T {
+        let i = self.uniq.binary_search(&a).expect("address is one of the batch's");
+        self.uses[i] -= 1;
+        let slot = &mut self.answers[i];
+        if self.uses[i] == 0 { slot.take() } else { slot.clone() }.expect("each answer is taken once, last")
+    }
 }
 
 /// Demangle a symbol-table name: Rust first, then C++ (addr2line's `demangle_auto`).

@@ -315,9 +315,8 @@ impl Symbolizer {
             })
             .collect();
         // Second pass: the batch lookup, then the answers in input order.
-        let mut lookups = sym
-            .frames_batch_parallel(&code, rayon::current_num_threads())
-            .into_iter();
+        let mut lookups = sym.frames_scatter(&code, rayon::current_num_threads());
+        drop(code);
         addrs
             .iter()
             .zip(steps)
@@ -326,7 +325,7 @@ impl Symbolizer {
                     Step::Done(i) => return done[i].take().expect("each final answer is used once"),
                     Step::Code(n, is_data) => (n, is_data),
                 };
-                let l = lookups.next().expect("one lookup per code address").map_err(to_err)?;
+                let l = lookups.take(n.svma).map_err(to_err)?;
                 Ok(Resolved {
                     addr,
                     file_offset: n.file_offset,

@@ -19,7 +19,6 @@
 //! symbol-table name, no inline chain, as llvm-symbolizer answers without the `.dwo`) and
 //! a warning is recorded once per unit ([`SplitDwarf::warnings`]).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -150,7 +149,7 @@ impl SplitDwarf {
                 self.dwp_paths.iter().find_map(|p| {
                     let file = Arc::new(Binary::open(p).ok()?);
                     let (endian, list) = file_sections(&file)?;
-                    let empty = gimli::EndianReader::new(SectionBytes::Owned(Arc::from(&[][..])), endian);
+                    let empty = gimli::EndianReader::new(SectionBytes::empty(), endian);
                     let dwp = gimli::DwarfPackage::load(|id| section(&list, endian, id.dwo_name()), empty).ok()?;
                     Some((p.clone(), dwp))
                 })
@@ -217,22 +216,8 @@ fn file_sections(file: &Arc<Binary>) -> Option<FileSections> {
         let Some(id) = DWO_SECTIONS.iter().copied().find(|id| id.dwo_name() == Some(name)) else {
             continue;
         };
-        let bytes = match s.uncompressed_data() {
-            Ok(Cow::Borrowed(b)) => {
-                let start = (b.as_ptr() as usize).wrapping_sub(data.as_ptr() as usize);
-                if start.checked_add(b.len()).is_some_and(|end| end <= data.len()) {
-                    SectionBytes::Mapped {
-                        file: file.clone(),
-                        start,
-                        len: b.len(),
-                    }
-                } else {
-                    SectionBytes::Owned(Arc::from(b))
-                }
-            }
-            Ok(Cow::Owned(v)) => SectionBytes::Owned(Arc::from(v)),
-            Err(_) => continue,
-        };
+        let Ok(bytes) = s.uncompressed_data() else { continue };
+        let bytes = SectionBytes::from_section(file, bytes);
         list.push((id, bytes));
     }
     Some((endian, list))
@@ -263,7 +248,7 @@ fn section(
 ) -> Result<Reader, gimli::Error> {
     let bytes = name
         .and_then(|n| list.iter().find(|(id, _)| id.dwo_name() == Some(n)))
-        .map_or_else(|| SectionBytes::Owned(Arc::from(&[][..])), |(_, b)| b.clone());
+        .map_or_else(SectionBytes::empty, |(_, b)| b.clone());
     Ok(gimli::EndianReader::new(bytes, endian))
 }
 
