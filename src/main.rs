@@ -15,7 +15,7 @@ use pprofsym::profile::{self, LoadOptions, Profile};
 use pprofsym::report::render::{Format, render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, SiteSort, TopOptions};
 use pprofsym::symbolize::demangle::DemangleMode;
-use pprofsym::symbolize::profile::{apply_with, resolve_profile};
+use pprofsym::symbolize::profile::{apply_owned, apply_with, resolve_profile};
 use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
 
 fn main() -> ExitCode {
@@ -114,7 +114,7 @@ fn run(cli: Cli) -> Result<()> {
             let unsymbolized = res.unsymbolized_count(&p);
             let symbolized = res.symbolized_count();
             let mut out =
-                apply_with(p, &res, demangle_mode(&a.sym)?).map_err(|e| anyhow!("{}: {e}", a.profile.display()))?;
+                apply_owned(p, res, demangle_mode(&a.sym)?).map_err(|e| anyhow!("{}: {e}", a.profile.display()))?;
             if let Some(bin) = &a.main_binary {
                 out.set_main_binary(&bin.to_string_lossy());
             }

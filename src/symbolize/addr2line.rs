@@ -105,7 +105,7 @@ pub fn parse_address(token: &str) -> Option<u64> {
 }
 
 /// One line of `/proc/PID/maps`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct MapsLine {
     /// First address.
     #[serde(serialize_with = "ser_hex")]
@@ -362,43 +362,94 @@ impl Addr2line {
 
     /// [`resolve_batch`](Self::resolve_batch), handing each answer to `each` in input order
     /// as soon as it is complete, so the answers are never all held at once.
+    ///
+    /// Each request is parsed once. When all the requests that reach a binary read it
+    /// through one mapping (always so with `-e` alone), the answers are made and handed on
+    /// as the lookup produces them, in input order; otherwise each group's answers are
+    /// collected first.
     pub fn resolve_batch_with<S: AsRef<str>>(&mut self, inputs: &[S], mut each: impl FnMut(Answer)) {
-        // First pass: which (binary, mapping) group and position each request has. Only
-        // the addresses are kept; the answers are built again when they are emitted.
-        let mut slots: Vec<Option<(usize, usize)>> = Vec::with_capacity(inputs.len());
-        let mut group_of: HashMap<(BinaryHandle, u64, u64, u64), usize> = HashMap::new();
-        let mut groups: Vec<(BinaryHandle, Request, Vec<RuntimeAddr>)> = Vec::new();
-        for input in inputs {
-            let (_, Some((h, req))) = self.prepare(input.as_ref()) else {
-                slots.push(None);
-                continue;
-            };
-            let g = *group_of
-                .entry((h, req.start, req.limit, req.offset))
-                .or_insert_with(|| {
-                    groups.push((h, req, Vec::new()));
-                    groups.len() - 1
-                });
-            slots.push(Some((g, groups[g].2.len())));
-            groups[g].2.push(RuntimeAddr(req.addr));
+        // Which group (binary and mapping) each request belongs to, or its final answer.
+        enum Slot {
+            Final(usize),
+            Group(usize),
         }
-        let mut results: Vec<Vec<Option<Result<Resolved, super::ResolveError>>>> = groups
-            .into_iter()
-            .map(|(h, req, addrs)| {
-                let r = self.sym.resolve(h, &req.info(), &addrs);
-                r.into_iter().map(Some).collect()
-            })
-            .collect();
-        for (input, slot) in inputs.iter().zip(slots) {
-            let ans = match (self.prepare(input.as_ref()), slot) {
-                ((ans, None), _) => ans,
-                ((ans, Some((h, _))), Some((g, i))) => {
-                    let r = results[g][i].take();
-                    self.finish(ans, h, r)
+        struct Group {
+            h: BinaryHandle,
+            req: Request,
+            maps_line: Option<MapsLine>,
+            addrs: Vec<RuntimeAddr>,
+        }
+        let mut slots: Vec<Slot> = Vec::with_capacity(inputs.len());
+        let mut finals: Vec<Option<Answer>> = Vec::new();
+        let mut group_of: HashMap<(BinaryHandle, Option<MapsLine>), usize> = HashMap::new();
+        let mut groups: Vec<Group> = Vec::new();
+        for input in inputs {
+            match self.locate(input.as_ref()) {
+                Err(ans) => {
+                    finals.push(Some(*ans));
+                    slots.push(Slot::Final(finals.len() - 1));
                 }
-                ((ans, Some((h, _))), None) => self.finish(ans, h, None),
-            };
-            each(ans);
+                Ok((h, req, maps_line)) => {
+                    let g = match group_of.get(&(h, maps_line.clone())) {
+                        Some(&g) => g,
+                        None => {
+                            group_of.insert((h, maps_line.clone()), groups.len());
+                            groups.push(Group {
+                                h,
+                                req,
+                                maps_line,
+                                addrs: Vec::new(),
+                            });
+                            groups.len() - 1
+                        }
+                    };
+                    groups[g].addrs.push(RuntimeAddr(req.addr));
+                    slots.push(Slot::Group(g));
+                }
+            }
+        }
+        drop(group_of);
+        let this = &*self;
+        // The answer of request `k`, the next of group `g`, from the lookup's result.
+        let answer = |k: usize, g: &Group, addr: RuntimeAddr, r: Option<Result<Resolved, super::ResolveError>>| {
+            let ans = this.answer_for(inputs[k].as_ref(), addr.0, g.h, g.maps_line.clone());
+            this.finish(ans, g.h, r)
+        };
+        let mut k = 0;
+        if groups.len() == 1 {
+            let g = &groups[0];
+            let mut i = 0;
+            this.sym.resolve_each(g.h, &g.req.info(), &g.addrs, |r| {
+                while let Slot::Final(f) = slots[k] {
+                    each(finals[f].take().expect("each final answer is used once"));
+                    k += 1;
+                }
+                each(answer(k, g, g.addrs[i], Some(r)));
+                k += 1;
+                i += 1;
+            });
+        } else {
+            let mut results: Vec<std::vec::IntoIter<Result<Resolved, super::ResolveError>>> = groups
+                .iter()
+                .map(|g| this.sym.resolve(g.h, &g.req.info(), &g.addrs).into_iter())
+                .collect();
+            let mut next = vec![0usize; groups.len()];
+            for (k, slot) in slots.iter().enumerate() {
+                match *slot {
+                    Slot::Final(f) => each(finals[f].take().expect("each final answer is used once")),
+                    Slot::Group(g) => {
+                        let i = next[g];
+                        next[g] += 1;
+                        each(answer(k, &groups[g], groups[g].addrs[i], results[g].next()));
+                    }
+                }
+            }
+            k = slots.len();
+        }
+        for slot in &slots[k..] {
+            if let Slot::Final(f) = *slot {
+                each(finals[f].take().expect("each final answer is used once"));
+            }
         }
     }
 
@@ -406,7 +457,15 @@ impl Addr2line {
     /// up. Nothing to look up means the answer is final (garbage token, no maps line, no
     /// binary).
     fn prepare(&mut self, input: &str) -> (Answer, Option<(BinaryHandle, Request)>) {
-        let mut ans = Answer {
+        match self.locate(input) {
+            Err(ans) => (*ans, None),
+            Ok((h, req, maps_line)) => (self.answer_for(input, req.addr, h, maps_line), Some((h, req))),
+        }
+    }
+
+    /// An answer with nothing known yet but the request.
+    fn empty_answer(input: &str) -> Answer {
+        Answer {
             input: input.trim().to_string(),
             address: None,
             maps_line: None,
@@ -414,50 +473,67 @@ impl Addr2line {
             resolved: None,
             data: None,
             error: None,
-        };
+        }
+    }
+
+    /// The answer, before its lookup, of a request that reached binary `h`.
+    fn answer_for(&self, input: &str, addr: u64, h: BinaryHandle, maps_line: Option<MapsLine>) -> Answer {
+        Answer {
+            address: Some(addr),
+            maps_line,
+            binary: Some(self.sym.binary(h).path().to_path_buf()),
+            ..Self::empty_answer(input)
+        }
+    }
+
+    /// Parse a request and find its binary and mapping (the maps line used, with maps):
+    /// what to look up, or the final answer (garbage token, no maps line, no binary).
+    /// Nothing is allocated for a plain `-e BIN` request.
+    fn locate(&mut self, input: &str) -> Result<(BinaryHandle, Request, Option<MapsLine>), Box<Answer>> {
         let Some(addr) = parse_address(input) else {
+            let mut ans = Self::empty_answer(input);
             ans.error = Some(format!("{:?} is not a hexadecimal address", ans.input));
-            return (ans, None);
+            return Err(Box::new(ans));
         };
-        ans.address = Some(addr);
-        let (h, m) = match &self.maps {
-            Some(lines) => {
-                let line = match mapping_for(lines, addr) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        ans.error = Some(e);
-                        return (ans, None);
-                    }
+        let Some(lines) = &self.maps else {
+            let Some((h, _, _)) = &self.exe else {
+                unreachable!("Addr2line::new requires -e or maps")
+            };
+            let req = Request {
+                addr,
+                start: 0,
+                limit: 0,
+                offset: 0,
+            };
+            return Ok((*h, req, None));
+        };
+        let fail = |error: String, maps_line: Option<MapsLine>| {
+            Box::new(Answer {
+                address: Some(addr),
+                maps_line,
+                error: Some(error),
+                ..Self::empty_answer(input)
+            })
+        };
+        let line = mapping_for(lines, addr).map_err(|e| fail(e, None))?;
+        let h = match self.binary_for_path(&line.path) {
+            Ok(h) => h,
+            Err(e) => {
+                let e = if e.is_empty() {
+                    format!("no binary found for {}", line.path)
+                } else {
+                    e
                 };
-                let h = match self.binary_for_path(&line.path) {
-                    Ok(h) => h,
-                    Err(e) => {
-                        ans.error = Some(if e.is_empty() {
-                            format!("no binary found for {}", line.path)
-                        } else {
-                            e
-                        });
-                        ans.maps_line = Some(line);
-                        return (ans, None);
-                    }
-                };
-                ans.maps_line = Some(line);
-                (h, ans.maps_line.as_ref().map(|l| (l.start, l.end, l.offset)))
+                return Err(fail(e, Some(line)));
             }
-            None => match &self.exe {
-                Some((h, _, _)) => (*h, None),
-                None => unreachable!("Addr2line::new requires -e or maps"),
-            },
         };
-        let (start, limit, offset) = m.unwrap_or((0, 0, 0));
-        ans.binary = Some(self.sym.binary(h).path().to_path_buf());
         let req = Request {
             addr,
-            start,
-            limit,
-            offset,
+            start: line.start,
+            limit: line.end,
+            offset: line.offset,
         };
-        (ans, Some((h, req)))
+        Ok((h, req, Some(line)))
     }
 
     /// Complete `ans` with the lookup's result.
@@ -700,14 +776,14 @@ pub fn run(
             }
         }
     } else {
-        let mut lines = Vec::new();
+        // All of standard input in one buffer, the requests borrowed from it.
+        let mut all = String::new();
         if args.is_empty() {
-            let mut line = String::new();
-            while input.read_line(&mut line)? != 0 {
-                lines.push(std::mem::take(&mut line));
-            }
+            input.read_to_string(&mut all)?;
         }
-        let requests = if args.is_empty() { &lines } else { args };
+        let lines: Vec<&str> = all.split_inclusive('\n').collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let requests = if args.is_empty() { &lines } else { &args };
         let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
         let mut res = Ok(());
         a.resolve_batch_with(requests, |ans| {

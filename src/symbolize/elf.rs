@@ -933,7 +933,7 @@ impl ElfSymbolizer {
     /// The result is in the order of `addrs`.
     pub fn frames_batch(&self, addrs: &[Svma]) -> Vec<Result<Lookup, String>> {
         let mut s = self.frames_scatter(addrs, 1);
-        addrs.iter().map(|&a| s.take(a)).collect()
+        addrs.iter().map(|_| s.take_next()).collect()
     }
 
     /// Like [`frames_batch`](Self::frames_batch), on `threads` workers. The sorted,
@@ -944,17 +944,36 @@ impl ElfSymbolizer {
     /// distinct addresses, no DWARF answering first, or an installed pclntab reader.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup, String>> {
         let mut s = self.frames_scatter(addrs, threads);
-        addrs.iter().map(|&a| s.take(a)).collect()
+        addrs.iter().map(|_| s.take_next()).collect()
     }
 
     /// The lookups of [`frames_batch_parallel`](Self::frames_batch_parallel), handed out
-    /// one address at a time ([`Scatter::take`]) instead of as a second vector.
+    /// one address at a time, in the order of `addrs` ([`Scatter::take_next`]), instead of
+    /// as a second vector.
     pub(crate) fn frames_scatter(&self, addrs: &[Svma], threads: usize) -> Scatter<Result<Lookup, String>> {
-        let mut uniq: Vec<Svma> = addrs.to_vec();
-        uniq.sort_unstable();
-        uniq.dedup();
+        // Sort (address, position) pairs once: the distinct addresses and, for each
+        // position, the index of its answer (no binary search per use).
+        let mut order: Vec<(Svma, usize)> = addrs.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        let mut uniq: Vec<Svma> = Vec::new();
+        let mut uses: Vec<u32> = Vec::new();
+        let mut idx = vec![0usize; addrs.len()];
+        for (a, pos) in order {
+            if uniq.last() != Some(&a) {
+                uniq.push(a);
+                uses.push(0);
+            }
+            let i = uniq.len() - 1;
+            uses[i] = uses[i].saturating_add(1);
+            idx[pos] = i;
+        }
         let answers = self.frames_distinct(&uniq, threads);
-        Scatter::new(uniq, answers, addrs)
+        Scatter {
+            answers,
+            uses,
+            idx,
+            next: 0,
+        }
     }
 
     /// [`frames`](Self::frames) for each of the sorted, distinct `uniq`, on up to
@@ -1003,31 +1022,26 @@ impl ElfSymbolizer {
     }
 }
 
-/// The answers of sorted, distinct addresses, handed out to every use of each address:
-/// the last use gets the answer itself, earlier ones (repeated addresses) a clone.
+/// The answers of sorted, distinct addresses, handed out to every use of each address in
+/// the order of the uses: the last use gets the answer itself, earlier ones (repeated
+/// addresses) a clone.
 pub(crate) struct Scatter<T> {
-    uniq: Vec<Svma>,
     answers: Vec<Option<T>>,
+    /// Uses left per answer.
     uses: Vec<u32>,
+    /// The answer index of each use, in order.
+    idx: Vec<usize>,
+    /// The next use.
+    next: usize,
 }
 
 impl<T: Clone> Scatter<T> {
-    /// `answers[i]` answers `uniq[i]`; `addrs` are all the uses (each in `uniq`).
-    fn new(uniq: Vec<Svma>, answers: Vec<Option<T>>, addrs: &[Svma]) -> Scatter<T> {
-        let mut uses = vec![0u32; uniq.len()];
-        for a in addrs {
-            if let Ok(i) = uniq.binary_search(a) {
-                uses[i] += 1;
-            }
-        }
-        Scatter { uniq, answers, uses }
-    }
-
-    /// The answer for the next use of `a`, which must be one of the `addrs` given to
-    /// [`new`](Self::new) (and is taken no more often than it occurs there).
-    pub(crate) fn take(&mut self, a: Svma) -> T {
-        let i = self.uniq.binary_search(&a).expect("address is one of the batch's");
-        self.uses[i] -= 1;
+    /// The answer for the next use (the uses are the `addrs` given to
+    /// [`ElfSymbolizer::frames_scatter`], in their order; taken no more often than there are).
+    pub(crate) fn take_next(&mut self) -> T {
+        let i = self.idx[self.next];
+        self.next += 1;
+        self.uses[i] = self.uses[i].saturating_sub(1);
         let slot = &mut self.answers[i];
         if self.uses[i] == 0 { slot.take() } else { slot.clone() }.expect("each answer is taken once, last")
     }

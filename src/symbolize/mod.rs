@@ -252,8 +252,27 @@ impl Symbolizer {
         m: &MappingInfo,
         addrs: &[RuntimeAddr],
     ) -> Vec<Result<Resolved, ResolveError>> {
+        let mut out = Vec::with_capacity(addrs.len());
+        self.resolve_each(h, m, addrs, |r| out.push(r));
+        out
+    }
+
+    /// [`resolve`](Self::resolve), handing each answer to `each` in the order of `addrs`
+    /// instead of collecting them, so a caller that consumes them at once never holds
+    /// them all.
+    pub fn resolve_each(
+        &self,
+        h: BinaryHandle,
+        m: &MappingInfo,
+        addrs: &[RuntimeAddr],
+        mut each: impl FnMut(Result<Resolved, ResolveError>),
+    ) {
         let sym = &self.entries[h.0];
         let bin = sym.binary();
+        let to_err = |msg: String| ResolveError::Debug {
+            path: bin.path().to_path_buf(),
+            msg,
+        };
         let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
         let range = m.range();
         // Section names, shared by every answer.
@@ -262,10 +281,6 @@ impl Symbolizer {
             let s = bin.section_for(svma)?;
             let i = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
             Some(section_names[i].clone())
-        };
-        let to_err = |msg: String| ResolveError::Debug {
-            path: bin.path().to_path_buf(),
-            msg,
         };
         // First pass: normalize, answer data addresses, collect the code addresses.
         // (`Done` is an index into `done`, which holds the rare final answers, so the
@@ -317,28 +332,26 @@ impl Symbolizer {
         // Second pass: the batch lookup, then the answers in input order.
         let mut lookups = sym.frames_scatter(&code, rayon::current_num_threads());
         drop(code);
-        addrs
-            .iter()
-            .zip(steps)
-            .map(|(&addr, step)| {
-                let (n, is_data) = match step {
-                    Step::Done(i) => return done[i].take().expect("each final answer is used once"),
-                    Step::Code(n, is_data) => (n, is_data),
-                };
-                let l = lookups.take(n.svma).map_err(to_err)?;
-                Ok(Resolved {
-                    addr,
-                    file_offset: n.file_offset,
-                    svma: n.svma,
-                    segment: n.segment,
-                    section: section(n.svma),
-                    symbol: l.symbol,
-                    frames: l.frames,
-                    source: l.source,
-                    is_data,
-                })
-            })
-            .collect()
+        for (&addr, step) in addrs.iter().zip(steps) {
+            let (n, is_data) = match step {
+                Step::Done(i) => {
+                    each(done[i].take().expect("each final answer is used once"));
+                    continue;
+                }
+                Step::Code(n, is_data) => (n, is_data),
+            };
+            each(lookups.take_next().map_err(to_err).map(|l| Resolved {
+                addr,
+                file_offset: n.file_offset,
+                svma: n.svma,
+                segment: n.segment,
+                section: section(n.svma),
+                symbol: l.symbol,
+                frames: l.frames,
+                source: l.source,
+                is_data,
+            }));
+        }
     }
 
     /// Soft problems collected so far (refused candidates, missing binaries).

@@ -135,10 +135,12 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
             .iter()
             .map(|&li| RuntimeAddr(pb.location[li].address))
             .collect();
-        let results = sym.resolve(h, &info, &addrs);
         let mut failures = 0usize;
         let mut first_failure = None;
-        for (&li, r) in locs_of[mi].iter().zip(results) {
+        let mut lis = locs_of[mi].iter();
+        // Each answer goes to its location as it comes, so no second vector of answers is held.
+        sym.resolve_each(h, &info, &addrs, |r| {
+            let Some(&li) = lis.next() else { return };
             locations[li] = match r {
                 Ok(r) => LocationAnswer::Resolved(Box::new(r)),
                 Err(e) => {
@@ -148,7 +150,7 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
                     LocationAnswer::Failed(msg)
                 }
             };
-        }
+        });
         if let Some(first) = first_failure {
             warnings.push(format!(
                 "{}: {failures} of {} locations not symbolized (first: {first})",
@@ -189,6 +191,29 @@ pub fn apply(p: Profile, res: &Resolution) -> Result<Profile, String> {
 /// Writes the answers of `res` into `p`: lines, functions (names per `mode`, raw linkage name as system name),
 /// mapping flags. Returns the new, validated profile.
 pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Profile, String> {
+    let answers = res.locations.iter().map(|a| match a {
+        LocationAnswer::Resolved(r) => Some(&**r),
+        _ => None,
+    });
+    apply_answers(p, answers, mode)
+}
+
+/// [`apply_with`], consuming `res`: each answer is freed as soon as it is written, so the answers and the new
+/// profile's lines are not both held in full.
+pub fn apply_owned(p: Profile, res: Resolution, mode: DemangleMode) -> Result<Profile, String> {
+    let answers = res.locations.into_iter().map(|a| match a {
+        LocationAnswer::Resolved(r) => Some(r),
+        _ => None,
+    });
+    apply_answers(p, answers, mode)
+}
+
+/// The body of [`apply_with`] and [`apply_owned`]: `answers` has one item per location, in order.
+fn apply_answers<R: std::ops::Deref<Target = Resolved>>(
+    p: Profile,
+    answers: impl Iterator<Item = Option<R>>,
+    mode: DemangleMode,
+) -> Result<Profile, String> {
     let mut pb = p.into_pb();
     let mut strings: HashMap<String, i64> = HashMap::with_capacity(pb.string_table.len());
     for (i, s) in pb.string_table.iter().enumerate() {
@@ -214,8 +239,8 @@ pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Pr
     let mut flags: Vec<[bool; 4]> = vec![[false; 4]; pb.mapping.len()];
     let mapping_pos: HashMap<u64, usize> = pb.mapping.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
 
-    for (li, answer) in res.locations.iter().enumerate() {
-        let LocationAnswer::Resolved(r) = answer else { continue };
+    for (li, answer) in answers.enumerate() {
+        let Some(r) = answer else { continue };
         if r.frames.is_empty() {
             continue;
         }
