@@ -15,7 +15,7 @@ use pprofsym::profile::{self, LoadOptions, Profile};
 use pprofsym::report::render::{Format, render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, SiteSort, TopOptions};
 use pprofsym::symbolize::demangle::DemangleMode;
-use pprofsym::symbolize::profile::{apply_owned, apply_with, resolve_profile};
+use pprofsym::symbolize::profile::{Symbolized, resolve_profile, symbolize};
 use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
 
 fn main() -> ExitCode {
@@ -106,23 +106,14 @@ fn run(cli: Cli) -> Result<()> {
                 max_memory: a.max_memory,
             };
             let p = profile::load(&a.profile, &opts)?;
-            let (mut sym, warn_prefix) = symbolizer(a.main_binary.as_deref(), &a.sym)?;
-            let res = resolve_profile(&p, &mut sym, a.sym.force);
-            for w in &res.warnings {
-                eprintln!("{warn_prefix}{w}");
-            }
-            let unsymbolized = res.unsymbolized_count(&p);
-            let symbolized = res.symbolized_count();
-            let mut out =
-                apply_owned(p, res, demangle_mode(&a.sym)?).map_err(|e| anyhow!("{}: {e}", a.profile.display()))?;
-            if let Some(bin) = &a.main_binary {
-                out.set_main_binary(&bin.to_string_lossy());
-            }
-            let bytes = profile::encode_gzip(out.pb());
+            let out = symbolize_loaded(p, a.main_binary.as_deref(), &a.sym)?;
+            let bytes = profile::encode_gzip(out.profile.pb());
             profile::write_atomic(&a.output, &bytes).with_context(|| format!("writing {}", a.output.display()))?;
             eprintln!(
-                "{}: {symbolized} locations symbolized, {unsymbolized} left unsymbolized",
-                a.output.display()
+                "{}: {} locations symbolized, {} left unsymbolized",
+                a.output.display(),
+                out.symbolized,
+                out.unsymbolized
             );
             Ok(())
         }
@@ -209,24 +200,29 @@ fn symbolizer(main: Option<&std::path::Path>, a: &SymArgs) -> Result<(Symbolizer
 
 /// Symbolizes `p` in memory when binaries were named (positional main binary or --binary), so every report
 /// sees functions and lines; otherwise returns it unchanged.
-fn symbolize_for_report(mut p: Profile, main: Option<&std::path::Path>, a: &SymArgs) -> Result<Profile> {
+fn symbolize_for_report(p: Profile, main: Option<&std::path::Path>, a: &SymArgs) -> Result<Profile> {
     if main.is_none() && a.binaries.is_empty() {
         return Ok(p);
     }
+    let out = symbolize_loaded(p, main, a)?;
+    if out.unsymbolized > 0 {
+        eprintln!("pprofsym: {} locations left unsymbolized", out.unsymbolized);
+    }
+    Ok(out.profile)
+}
+
+/// Symbolizes a loaded profile with the binaries the flags name, printing the warnings; the main binary, if
+/// any, names the first mapping's file afterwards (as pprof does).
+fn symbolize_loaded(p: Profile, main: Option<&std::path::Path>, a: &SymArgs) -> Result<Symbolized> {
     let (mut sym, prefix) = symbolizer(main, a)?;
-    let res = resolve_profile(&p, &mut sym, a.force);
-    for w in &res.warnings {
+    let mut out = symbolize(p, &mut sym, a.force, demangle_mode(a)?).map_err(|e| anyhow!("{e}"))?;
+    for w in &out.warnings {
         eprintln!("{prefix}{w}");
     }
-    let missing = res.unsymbolized_count(&p);
-    if missing > 0 {
-        eprintln!("{prefix}{missing} locations left unsymbolized");
-    }
-    p = apply_with(p, &res, demangle_mode(a)?).map_err(|e| anyhow!("{e}"))?;
     if let Some(bin) = main {
-        p.set_main_binary(&bin.to_string_lossy());
+        out.profile.set_main_binary(&bin.to_string_lossy());
     }
-    Ok(p)
+    Ok(out)
 }
 
 fn load(path: &std::path::Path, common: &Common) -> Result<Profile> {

@@ -296,3 +296,31 @@ fn apply_answers<R: std::ops::Deref<Target = Resolved>>(
     }
     Profile::new(pb)
 }
+
+/// The result of [`symbolize`].
+#[derive(Debug)]
+pub struct Symbolized {
+    /// The profile with lines and functions filled in.
+    pub profile: Profile,
+    /// Soft problems, one line each (missing binaries, build-ID mismatches, failed lookups).
+    pub warnings: Vec<String>,
+    /// Locations that got frames.
+    pub symbolized: usize,
+    /// Locations that needed frames and got none.
+    pub unsymbolized: usize,
+}
+
+/// Looks up every location of `p` (see [`resolve_profile`]) and writes the answers in (see [`apply_owned`]).
+pub fn symbolize(p: Profile, sym: &mut Symbolizer, force: bool, mode: DemangleMode) -> Result<Symbolized, String> {
+    let res = resolve_profile(&p, sym, force);
+    let unsymbolized = res.unsymbolized_count(&p);
+    let symbolized = res.symbolized_count();
+    let warnings = res.warnings.clone();
+    let profile = apply_owned(p, res, mode)?;
+    Ok(Symbolized {
+        profile,
+        warnings,
+        symbolized,
+        unsymbolized,
+    })
+}
