@@ -237,6 +237,60 @@ pub(crate) struct Dwarf {
     /// context hands out (its line tables live as long as the context, so equal keys are
     /// the same file entry).
     files: RefCell<HashMap<(usize, usize), Arc<str>, FastHash>>,
+    /// Units reached through `DW_FORM_ref_addr` references (see [`CrossUnits`]).
+    cross: CrossUnits,
+}
+
+/// The units of the primary `.debug_info`, for following references into another unit
+/// (`DW_FORM_ref_addr`: Go puts the abstract DIE of a function inlined from another
+/// package in that package's unit). The unit headers are listed on first use; each unit
+/// is parsed when first reached and kept.
+struct CrossUnits {
+    /// The file's `gimli::Dwarf`, whose `.debug_info` the offsets index.
+    dwarf: Arc<gimli::Dwarf<Reader>>,
+    /// Every unit header, in section order (so sorted by offset); listing stops at the
+    /// first malformed header.
+    headers: OnceCell<Vec<gimli::UnitHeader<Reader>>>,
+    /// Parsed units by header offset; `None` when the unit does not parse.
+    units: RefCell<HashMap<usize, Option<SharedUnit>, FastHash>>,
+}
+
+/// A unit parsed by [`CrossUnits`], shared with the walks that reach it.
+type SharedUnit = Arc<gimli::Unit<Reader>>;
+
+impl CrossUnits {
+    /// The unit holding `.debug_info` offset `target` and the DIE's offset within it, when
+    /// `from` (the file the reference was read from) is the primary file and the offset
+    /// falls inside a well-formed unit. References out of split (`.dwo`) files are not
+    /// followed.
+    fn resolve(
+        &self,
+        from: &gimli::Dwarf<Reader>,
+        target: gimli::DebugInfoOffset<usize>,
+    ) -> Option<(SharedUnit, gimli::UnitOffset<usize>)> {
+        if !std::ptr::eq(from, Arc::as_ptr(&self.dwarf)) {
+            return None;
+        }
+        let headers = self.headers.get_or_init(|| {
+            let mut out = Vec::new();
+            let mut it = self.dwarf.units();
+            while let Ok(Some(h)) = it.next() {
+                out.push(h);
+            }
+            out
+        });
+        let start = |h: &gimli::UnitHeader<Reader>| h.offset().0;
+        let i = headers.partition_point(|h| start(h) <= target.0).checked_sub(1)?;
+        let header = &headers[i];
+        let offset = target.to_unit_offset(header)?;
+        let unit = self
+            .units
+            .borrow_mut()
+            .entry(start(header))
+            .or_insert_with(|| self.dwarf.unit(header.clone()).ok().map(Arc::new))
+            .clone()?;
+        Some((unit, offset))
+    }
 }
 
 /// The `gimli::Dwarf` of one file, shared by all its DWARF contexts (see [`Dwarf::load`]).
@@ -397,13 +451,18 @@ impl Dwarf {
                 Ok(Arc::new(dwarf))
             })
             .clone()?;
-        let ctx = addr2line::Context::from_arc_dwarf(dwarf).map_err(|e| e.to_string())?;
+        let ctx = addr2line::Context::from_arc_dwarf(dwarf.clone()).map_err(|e| e.to_string())?;
         Ok(Dwarf {
             ctx,
             sections: sections.clone(),
             names: Default::default(),
             strings: Default::default(),
             files: Default::default(),
+            cross: CrossUnits {
+                dwarf,
+                headers: OnceCell::new(),
+                units: Default::default(),
+            },
         })
     }
 
@@ -470,7 +529,7 @@ impl Dwarf {
                 },
                 None => {
                     let info = match (unit, f.dw_die_offset) {
-                        (Some(u), Some(off)) => die_info(u, off, want_names),
+                        (Some(u), Some(off)) => die_info(u, off, want_names, &self.cross),
                         _ => DieInfo::default(),
                     };
                     let start_line = info.decl_line.unwrap_or(0);
@@ -535,15 +594,28 @@ struct DieInfo {
     decl_line: Option<u64>,
 }
 
-/// Walk a DIE and its `DW_AT_abstract_origin` / `DW_AT_specification` targets within the
-/// unit. llvm-symbolizer prefers a linkage name found anywhere on the chain over a plain
-/// name, where addr2line stops at the first DIE with either; this walk makes the names
-/// agree with llvm. References into other units (`DW_FORM_ref_addr`, LTO) end the walk.
+/// Walk a DIE and its `DW_AT_abstract_origin` / `DW_AT_specification` targets.
+/// llvm-symbolizer prefers a linkage name found anywhere on the chain over a plain name,
+/// where addr2line stops at the first DIE with either; this walk makes the names agree
+/// with llvm. References into other units of the primary file (`DW_FORM_ref_addr`: Go's
+/// cross-package inlining, LTO) are followed through `cross`; references to a supplementary
+/// file, out of a split unit or to a bad offset end the walk.
 /// Without `want_names` only `decl_line` is read.
-fn die_info(unit: gimli::UnitRef<'_, Reader>, start: gimli::UnitOffset<usize>, want_names: bool) -> DieInfo {
+fn die_info(
+    start_unit: gimli::UnitRef<'_, Reader>,
+    start: gimli::UnitOffset<usize>,
+    want_names: bool,
+    cross: &CrossUnits,
+) -> DieInfo {
     let mut info = DieInfo::default();
     let mut off = start;
+    // The unit the walk has moved to, when a reference left `start_unit`.
+    let mut moved: Option<SharedUnit> = None;
     for _ in 0..8 {
+        let unit = match &moved {
+            Some(u) => gimli::UnitRef::new(start_unit.dwarf, u),
+            None => start_unit,
+        };
         let Some(die) = die_attrs(unit, off) else { break };
         let string = |v: Option<gimli::AttributeValue<Reader>>| {
             let r = unit.attr_string(v?).ok()?;
@@ -560,6 +632,16 @@ fn die_info(unit: gimli::UnitRef<'_, Reader>, start: gimli::UnitOffset<usize>, w
         }
         match die.abstract_origin.or(die.specification) {
             Some(gimli::AttributeValue::UnitRef(o)) => off = o,
+            Some(gimli::AttributeValue::DebugInfoRef(r)) => {
+                if let Some(o) = r.to_unit_offset(&unit.header) {
+                    off = o;
+                } else if let Some((u, o)) = cross.resolve(unit.dwarf, r) {
+                    moved = Some(u);
+                    off = o;
+                } else {
+                    break;
+                }
+            }
             _ => break,
         }
     }
