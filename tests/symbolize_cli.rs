@@ -60,7 +60,7 @@ fn unwritable_output_is_an_error_and_leaves_nothing() {
 }
 
 #[test]
-fn a_binary_with_another_build_id_is_refused_by_name() {
+fn an_unrelated_binary_symbolizes_nothing_and_the_missing_build_id_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o.pb.gz");
     let o = pprofsym(&[

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::demangle::{DemangleMode, profile_name};
-use super::{MappingInfo, ResolveError, Resolved, Symbolizer};
+use super::{MappingInfo, Resolved, Symbolizer};
 use crate::addr::{FileOffset, RuntimeAddr};
 use crate::profile::{Profile, pb};
 
@@ -145,7 +145,7 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
                 Ok(r) => LocationAnswer::Resolved(Box::new(r)),
                 Err(e) => {
                     failures += 1;
-                    let msg = describe(&e);
+                    let msg = e.to_string();
                     first_failure.get_or_insert_with(|| msg.clone());
                     LocationAnswer::Failed(msg)
                 }
@@ -177,10 +177,6 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
         mappings,
         warnings,
     }
-}
-
-fn describe(e: &ResolveError) -> String {
-    e.to_string()
 }
 
 /// Writes the answers of `res` into `p` with pprof's default short C++ names; see [`apply_with`].
