@@ -169,10 +169,6 @@ fn demangle_mode(a: &SymArgs) -> Result<DemangleMode> {
 
 /// A symbolizer configured from the command line and the environment.
 fn symbolizer(main: Option<&std::path::Path>, a: &SymArgs) -> Result<(Symbolizer, &'static str)> {
-    if let Some(bin) = main {
-        // As in pprof, the main executable must open as a binary.
-        pprofsym::binary::Binary::open(bin)?;
-    }
     let search = a
         .search_path
         .clone()
@@ -180,11 +176,14 @@ fn symbolizer(main: Option<&std::path::Path>, a: &SymArgs) -> Result<(Symbolizer
         .unwrap_or_default();
     let mut locator = LocatorConfig {
         binaries: a.binaries.clone(),
-        main_binary: main.map(std::path::Path::to_path_buf),
         search_path: LocatorConfig::parse_search_path(&search),
         use_mapping_path: !a.no_mapping_paths,
         ..LocatorConfig::default()
     };
+    if let Some(bin) = main {
+        // As in pprof, the main executable must open as a binary; the locator reuses the opened file.
+        locator.open_main_binary(bin)?;
+    }
     if !a.debug_dirs.is_empty() {
         locator.debug_dirs = a.debug_dirs.clone();
     }

@@ -3,26 +3,19 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::profile::{LoadOptions, Profile, load};
 use pprofsym::report::addrs::{Agreement, addrs};
 use pprofsym::symbolize::profile::resolve_profile;
-use pprofsym::symbolize::{Symbolizer, SymbolizerOptions};
+use pprofsym::symbolize::{SymbolSource, Symbolizer};
+
+mod common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn symbolizer(bins: &[&str]) -> Symbolizer {
-    Symbolizer::new(SymbolizerOptions {
-        locator: LocatorConfig {
-            binaries: bins.iter().map(|b| root().join(b)).collect(),
-            debug_dirs: Vec::new(),
-            use_mapping_path: false,
-            ..LocatorConfig::default()
-        },
-        ..Default::default()
-    })
+    common::hermetic_symbolizer(None, bins, SymbolSource::Auto)
 }
 
 #[test]

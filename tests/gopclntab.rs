@@ -7,12 +7,11 @@
 use std::path::Path;
 
 use pprofsym::addr::{FileOffset, RuntimeAddr, Svma};
-use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::profile::{LoadOptions, load};
 use pprofsym::symbolize::gopclntab::{GoPclntab, GoPclntabVersion, func_name_for_print, runtime_file, runtime_name};
-use pprofsym::symbolize::{
-    BinaryHandle, Frame, FrameSource, GoFrame, MappingInfo, SymbolSource, Symbolizer, SymbolizerOptions,
-};
+use pprofsym::symbolize::{BinaryHandle, Frame, FrameSource, GoFrame, MappingInfo, SymbolSource, Symbolizer};
+
+mod common;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/gopclntab/");
 const GO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/go/");
@@ -36,19 +35,9 @@ fn hex(s: &str) -> u64 {
     u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap()
 }
 
-fn symbolizer(source: SymbolSource, binaries: &[&Path]) -> Symbolizer {
-    let locator = LocatorConfig {
-        binaries: binaries.iter().map(|p| p.to_path_buf()).collect(),
-        debug_dirs: vec![],
-        use_mapping_path: false,
-        ..Default::default()
-    };
-    Symbolizer::new(SymbolizerOptions { locator, source })
-}
-
 /// Open `path` in a fresh symbolizer choosing `source`.
 fn open(path: &str, source: SymbolSource) -> (Symbolizer, BinaryHandle) {
-    let mut s = symbolizer(source, &[]);
+    let mut s = common::hermetic_symbolizer(None, &[], source);
     let h = s.open_binary(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     (s, h)
 }
@@ -367,7 +356,7 @@ fn heapdemo_dwarf_equals_pclntab() {
 fn heap_profile_matches_runtime(profile: &str, binary: &str, source: SymbolSource, want_source: FrameSource) {
     let bin = format!("{GO}bin/{binary}");
     let p = load(Path::new(&format!("{GO}{profile}")), &LoadOptions::default()).unwrap();
-    let mut s = symbolizer(source, &[Path::new(&bin)]);
+    let mut s = common::hermetic_symbolizer(None, &[&bin], source);
     let pb = p.pb();
     let mut checked = 0;
     let mut inlined = 0;

@@ -7,9 +7,11 @@ use pprofsym::addr::{FileOffset, RuntimeAddr, Svma};
 use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::binary::{Binary, BinaryError};
 use pprofsym::symbolize::{
-    ElfSymbolizer, Frame, FrameSource, MappingInfo, ResolveError, Symbolizer, SymbolizerOptions,
+    ElfSymbolizer, Frame, FrameSource, MappingInfo, ResolveError, SymbolSource, Symbolizer, SymbolizerOptions,
 };
 use serde_json::Value;
+
+mod common;
 
 const NATIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/native");
 
@@ -30,17 +32,9 @@ fn hex(v: &Value) -> u64 {
 /// A symbolizer that only sees the committed binaries (never the paths recorded in the
 /// profiles, which may exist on the machine that made them).
 fn hermetic(binaries: &[&str]) -> Symbolizer {
-    let locator = LocatorConfig {
-        binaries: binaries.iter().map(|b| path(b)).collect(),
-        main_binary: None,
-        search_path: vec![],
-        debug_dirs: vec![],
-        use_mapping_path: false,
-    };
-    Symbolizer::new(SymbolizerOptions {
-        locator,
-        ..Default::default()
-    })
+    let bins: Vec<String> = binaries.iter().map(|b| format!("{NATIVE}/{b}")).collect();
+    let bins: Vec<&str> = bins.iter().map(String::as_str).collect();
+    common::hermetic_symbolizer(None, &bins, SymbolSource::Auto)
 }
 
 /// llvm-symbolizer's JSON frame → our frame, for comparison.
@@ -515,6 +509,41 @@ fn batch_equals_single_lookups() {
     let single: Vec<_> = addrs.iter().map(|&a| elf.frames(a)).collect();
     assert_eq!(elf.frames_batch(&addrs), single);
     assert_eq!(elf.frames_batch_parallel(&addrs, 2), single);
+}
+
+/// Batches go through fresh DWARF contexts in windows (memory); with windows of a few
+/// addresses, every unit change starts a new context, and the answers still equal single
+/// lookups: C++ (one unit per file) and a Go binary (one unit per package, with references
+/// across units).
+#[test]
+fn batch_windows_equal_single_lookups() {
+    for (bin, step) in [("bin/cppdemo", 1u64), ("../go/bin/heapdemo", 97)] {
+        let mut elf = open_elf(bin);
+        let text = elf
+            .binary()
+            .sections()
+            .iter()
+            .find(|s| s.name == ".text")
+            .unwrap()
+            .clone();
+        let start = text.addr.get();
+        let addrs: Vec<Svma> = (start..start + text.size).step_by(step as usize).map(Svma).collect();
+        assert!(addrs.len() > 2000, "{bin}: {}", addrs.len());
+        let single: Vec<_> = addrs.iter().map(|&a| elf.frames(a)).collect();
+        let with_lines = single
+            .iter()
+            .filter(|r| r.as_ref().is_ok_and(|l| l.frames.iter().any(|f| f.line > 0)));
+        assert!(with_lines.count() > addrs.len() / 2, "{bin}");
+        for window in [1, 16, 500] {
+            elf.set_batch_window(window);
+            assert_eq!(elf.frames_batch(&addrs), single, "{bin}, window {window}");
+            assert_eq!(
+                elf.frames_batch_parallel(&addrs, 2),
+                single,
+                "{bin}, window {window}, 2 threads"
+            );
+        }
+    }
 }
 
 #[test]

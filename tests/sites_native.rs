@@ -3,24 +3,17 @@
 
 use std::path::PathBuf;
 
-use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::profile::{LoadOptions, Profile, load};
 use pprofsym::report::{SiteOptions, sites};
+use pprofsym::symbolize::SymbolSource;
 use pprofsym::symbolize::profile::{apply, resolve_profile};
-use pprofsym::symbolize::{Symbolizer, SymbolizerOptions};
+
+mod common;
 
 fn symbolized(profile: &str, bins: &[&str]) -> Profile {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let p = load(&root.join(profile), &LoadOptions::default()).unwrap();
-    let mut sym = Symbolizer::new(SymbolizerOptions {
-        locator: LocatorConfig {
-            binaries: bins.iter().map(|b| root.join(b)).collect(),
-            debug_dirs: Vec::new(),
-            use_mapping_path: false,
-            ..LocatorConfig::default()
-        },
-        ..Default::default()
-    });
+    let mut sym = common::hermetic_symbolizer(None, bins, SymbolSource::Auto);
     let res = resolve_profile(&p, &mut sym, false);
     apply(p, &res).unwrap()
 }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use pprofsym::addr::{FileOffset, RuntimeAddr};
 use pprofsym::symbolize::{MappingInfo, Symbolizer, SymbolizerOptions};
 
+mod common;
+
 fn heapdemo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/go/bin/heapdemo")
 }
@@ -116,9 +118,8 @@ fn addr2line_batch_equals_streaming() {
     assert_eq!(from_args, addr2line(&["-f", "-e", go], &(few.join("\n") + "\n")));
 
     let native = root.join("testdata/native");
-    let runtime = std::fs::read_to_string(native.join("goldens/addr2line/cdemo.runtime.txt")).unwrap();
-    let mut addrs: Vec<&str> = runtime.lines().map(|l| l.split_whitespace().nth(2).unwrap()).collect();
-    addrs.push("0x1"); // in no maps line
+    let mut addrs = common::runtime_addresses("testdata/native/goldens/addr2line/cdemo.runtime.txt");
+    addrs.push("0x1".to_string()); // in no maps line
     let stdin = addrs.join("\n") + "\n";
     let (maps, dir) = (native.join("goldens/addr2line/cdemo.maps.txt"), native.join("bin"));
     let args = [

@@ -3,18 +3,14 @@
 //! Here the same inputs are symbolized again in process: the result must equal the committed profile, and our
 //! `top --format text` on it must equal what go tool pprof printed.
 
-use std::path::PathBuf;
-
-use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::profile::{LoadOptions, load};
 use pprofsym::report::top::render_text;
 use pprofsym::report::{Granularity, TopOptions, top};
+use pprofsym::symbolize::SymbolSource;
 use pprofsym::symbolize::profile::{apply, resolve_profile};
-use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
 
-fn path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
+mod common;
+use common::path;
 
 #[test]
 fn symbolized_profiles_read_the_same_in_go_tool_pprof() {
@@ -25,15 +21,8 @@ fn symbolized_profiles_read_the_same_in_go_tool_pprof() {
         let cols: Vec<&str> = line.split('\t').collect();
         let (name, input, bins) = (cols[0], cols[1], cols[2]);
         let p = load(&path(input), &LoadOptions::default()).unwrap();
-        let mut sym = Symbolizer::new(SymbolizerOptions {
-            locator: LocatorConfig {
-                binaries: bins.split_whitespace().map(path).collect(),
-                debug_dirs: Vec::new(),
-                use_mapping_path: false,
-                ..LocatorConfig::default()
-            },
-            source: SymbolSource::Auto,
-        });
+        let bins: Vec<&str> = bins.split_whitespace().collect();
+        let mut sym = common::hermetic_symbolizer(None, &bins, SymbolSource::Auto);
         let res = resolve_profile(&p, &mut sym, false);
         let ours = apply(p, &res).unwrap();
         let committed = load(&dir.join(format!("{name}.sym.pb.gz")), &LoadOptions::default()).unwrap();

@@ -2,36 +2,18 @@
 //! a shared library, Rust + jemalloc_pprof), Go profiles stripped of their symbols come back identical from the
 //! binary, symbolizing loses nothing, and bad binaries give warnings and partial results, not panics.
 
-use std::path::PathBuf;
-
-use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::profile::{LoadOptions, Profile, load, pb};
 use pprofsym::report::top::render_text;
 use pprofsym::report::{TopOptions, top};
 use pprofsym::symbolize::profile::{LocationAnswer, MappingStatus, Resolution, apply, resolve_profile};
-use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
+use pprofsym::symbolize::{SymbolSource, Symbolizer};
 use serde_json::Value;
 
-fn path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
+mod common;
+use common::{hermetic_symbolizer as symbolizer, path};
 
 fn load_fixture(rel: &str) -> Profile {
     load(&path(rel), &LoadOptions::default()).unwrap()
-}
-
-/// A symbolizer that only sees the given files (no mapping paths, no system dirs): hermetic.
-fn symbolizer(main: Option<&str>, bins: &[&str], source: SymbolSource) -> Symbolizer {
-    Symbolizer::new(SymbolizerOptions {
-        locator: LocatorConfig {
-            binaries: bins.iter().map(|b| path(b)).collect(),
-            main_binary: main.map(path),
-            search_path: Vec::new(),
-            debug_dirs: Vec::new(),
-            use_mapping_path: false,
-        },
-        source,
-    })
 }
 
 fn symbolize(p: Profile, sym: &mut Symbolizer, force: bool) -> (Profile, Resolution) {

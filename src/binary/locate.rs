@@ -15,7 +15,9 @@
 //!
 //! A candidate whose build ID differs from a non-empty mapping build ID is refused and a
 //! warning naming both IDs is collected. A candidate that exists but does not open (not
-//! ELF, truncated) is skipped with a warning. Nothing is printed.
+//! ELF, truncated) is skipped with a warning. Nothing is printed. The explicit main binary
+//! is the exception when set with [`LocatorConfig::open_main_binary`]: as in pprof, it must
+//! open as a binary (an error otherwise), and the locator reuses that opened file.
 //!
 //! Debug files for a binary without `.debug_info` (GDB's order): `<root>/.build-id/xx/rest.debug`
 //! for each debug root, then the `.gnu_debuglink` name in the binary's directory, in its
@@ -24,7 +26,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Binary, build_ids_match};
+use super::{Binary, BinaryError, build_ids_match};
 
 /// Where to look for binaries and debug files.
 #[derive(Debug, Clone)]
@@ -33,6 +35,9 @@ pub struct LocatorConfig {
     pub binaries: Vec<PathBuf>,
     /// The main binary (`pprofsym [binary] profile`), used for the mapping flagged `is_main`.
     pub main_binary: Option<PathBuf>,
+    /// The main binary already opened by [`LocatorConfig::open_main_binary`]; the locator
+    /// hands out this file for the main-binary candidate instead of opening it again.
+    pub opened_main_binary: Option<Binary>,
     /// Search directories (`PPROF_BINARY_PATH`, `:`-separated in the environment).
     pub search_path: Vec<PathBuf>,
     /// Global debug directories, `/usr/lib/debug` by default.
@@ -46,6 +51,7 @@ impl Default for LocatorConfig {
         LocatorConfig {
             binaries: Vec::new(),
             main_binary: None,
+            opened_main_binary: None,
             search_path: Vec::new(),
             debug_dirs: vec![PathBuf::from("/usr/lib/debug")],
             use_mapping_path: true,
@@ -57,6 +63,17 @@ impl LocatorConfig {
     /// Split a `PPROF_BINARY_PATH`-style value (`:`-separated, empty parts ignored).
     pub fn parse_search_path(value: &str) -> Vec<PathBuf> {
         value.split(':').filter(|s| !s.is_empty()).map(PathBuf::from).collect()
+    }
+
+    /// Sets `path` as the main binary and opens it now. As in pprof, the main executable
+    /// must open as a binary: a file that does not (missing, not ELF, truncated) is an
+    /// error naming it, where any other candidate would be skipped with a warning. The
+    /// opened file is kept and used by the locator, so it is opened once.
+    pub fn open_main_binary(&mut self, path: &Path) -> Result<(), BinaryError> {
+        let bin = Binary::open(path)?;
+        self.main_binary = Some(path.to_path_buf());
+        self.opened_main_binary = Some(bin);
+        Ok(())
     }
 }
 
@@ -173,10 +190,17 @@ impl Locator {
         warnings: &mut Vec<String>,
     ) -> Option<Binary> {
         for cand in self.binary_candidates(filename, build_id, is_main) {
-            if !cand.is_file() {
-                continue;
-            }
-            match Binary::open(&cand) {
+            let preopened = self
+                .cfg
+                .opened_main_binary
+                .as_ref()
+                .filter(|b| is_main && b.path() == cand);
+            let opened = match preopened {
+                Some(b) => Ok(b.clone()),
+                None if !cand.is_file() => continue,
+                None => Binary::open(&cand),
+            };
+            match opened {
                 Err(e) => warnings.push(format!("ignoring {e}")),
                 Ok(b) => {
                     if build_id.is_empty() {
@@ -261,5 +285,48 @@ fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    }
+
+    #[test]
+    fn a_main_binary_that_is_not_elf_is_an_error_naming_it() {
+        let mut cfg = LocatorConfig::default();
+        let bad = fixture("testdata/native/bin/not-an-elf");
+        let err = cfg.open_main_binary(&bad).unwrap_err();
+        assert_eq!(err.to_string(), format!("{}: not an ELF file", bad.display()));
+        assert!(cfg.main_binary.is_none() && cfg.opened_main_binary.is_none());
+    }
+
+    #[test]
+    fn the_opened_main_binary_is_reused_not_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("heapdemo");
+        std::fs::copy(fixture("testdata/go/bin/heapdemo"), &copy).unwrap();
+        let mut cfg = LocatorConfig {
+            debug_dirs: Vec::new(),
+            use_mapping_path: false,
+            ..LocatorConfig::default()
+        };
+        cfg.open_main_binary(&copy).unwrap();
+        // Gone from disk: only the file opened above can answer.
+        std::fs::remove_file(&copy).unwrap();
+        let mut loc = Locator::new(cfg);
+        let mut warnings = Vec::new();
+        let got = loc.find_binary("/somewhere/heapdemo", "", true, &mut warnings);
+        assert_eq!(got.map(|b| b.path().to_path_buf()), Some(copy));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        // Not the main mapping: the main binary is no candidate.
+        assert!(
+            loc.find_binary("/somewhere/heapdemo", "", false, &mut warnings)
+                .is_none()
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod locate;
 use std::fmt;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use memmap2::Mmap;
 use object::{Object, ObjectKind, ObjectSection, ObjectSegment, SectionKind, SegmentFlags};
@@ -127,10 +128,11 @@ pub struct DebugLink {
 /// An opened ELF file.
 ///
 /// Opening maps the file and reads its headers only; symbol tables and DWARF are parsed
-/// later, on first use, by [`crate::symbolize`].
+/// later, on first use, by [`crate::symbolize`]. Cloning shares the mapping (no reopen).
+#[derive(Clone)]
 pub struct Binary {
     path: PathBuf,
-    map: Mmap,
+    map: Arc<Mmap>,
     kind: ElfKind,
     build_id: Option<String>,
     loads: Vec<LoadSegment>,
@@ -230,7 +232,7 @@ impl Binary {
         drop(obj);
         Ok(Binary {
             path,
-            map,
+            map: Arc::new(map),
             kind,
             build_id,
             loads,

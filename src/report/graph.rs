@@ -9,6 +9,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use regex::Regex;
 
+use super::frames::FrameFilter;
 use crate::profile::Profile;
 
 /// How finely frames are grouped into report rows.
@@ -605,30 +606,11 @@ impl Pruning {
             state: vec![0; n],
             active: false,
         };
-        let drop_src = p.str(pb.drop_frames);
-        if drop_src.is_empty() {
+        let Some(frames) = FrameFilter::from_profile(p) else {
             return none;
-        }
-        let Ok(drop) = Regex::new(&format!("^({drop_src})$")) else {
-            return none;
-        };
-        let keep_src = p.str(pb.keep_frames);
-        let keep = if keep_src.is_empty() {
-            None
-        } else {
-            Regex::new(&format!("^({keep_src})$")).ok()
         };
         let mut cache: HashMap<usize, bool> = HashMap::new();
-        let mut prunes = |fi: usize| {
-            *cache.entry(fi).or_insert_with(|| {
-                let name = fn_names[fi].as_str();
-                if name.is_empty() {
-                    return false;
-                }
-                let simple = super::sites::simplify_func(name);
-                drop.is_match(simple) && !keep.as_ref().is_some_and(|k| k.is_match(simple))
-            })
-        };
+        let mut prunes = |fi: usize| *cache.entry(fi).or_insert_with(|| frames.drops(&fn_names[fi]));
         let mut out = Pruning { active: true, ..none };
         for (li, loc) in pb.location.iter().enumerate() {
             let hit = (0..loc.line.len())

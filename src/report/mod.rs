@@ -1,6 +1,7 @@
 //! Reports: each is a function from a profile to rows; rendering is separate ([`render`]).
 
 pub mod addrs;
+mod frames;
 pub mod graph;
 pub mod info;
 pub mod labels;

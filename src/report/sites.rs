@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use regex::Regex;
 use serde::Serialize;
 
+use super::frames::FrameFilter;
 use crate::profile::Profile;
 
 /// Allocator and runtime frames: pprof's legacy heap `drop_frames` list, extended with jemalloc's internals and the
@@ -198,28 +199,8 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
     }
     let pb = p.pb();
     let fn_names = super::function_names(p);
-    let drop_src = {
-        let own = p.str(pb.drop_frames);
-        if own.is_empty() {
-            ALLOC_DROP.to_string()
-        } else {
-            format!("{ALLOC_DROP}|{own}")
-        }
-    };
-    let drop = Regex::new(&format!("^({drop_src})$")).map_err(|e| format!("bad drop_frames regexp: {e}"))?;
-    let keep_src = {
-        let own = p.str(pb.keep_frames);
-        if own.is_empty() {
-            ALLOC_KEEP.to_string()
-        } else {
-            format!("{ALLOC_KEEP}|{own}")
-        }
-    };
-    let keep = Regex::new(&format!("^({keep_src})$")).map_err(|e| format!("bad keep_frames regexp: {e}"))?;
-    let prunes = |name: &str| {
-        let simple = simplify_func(name);
-        drop.is_match(simple) && !keep.is_match(simple)
-    };
+    // pprof's heap drop list and ours, plus the profile's own drop_frames / keep_frames.
+    let frames = FrameFilter::extended(p, ALLOC_DROP, ALLOC_KEEP)?;
 
     // Per location: the innermost line that is not an allocator/runtime frame (None: all of them are, or the
     // location has no lines).
@@ -227,7 +208,7 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
     let dropped_line = |ln: &crate::profile::pb::Line| {
         p.function_index(ln.function_id).is_some_and(|i| {
             let n = fn_names[i].as_str();
-            (!n.is_empty() && prunes(n)) || runtime_files.is_match(p.str(pb.function[i].filename))
+            frames.drops(n) || runtime_files.is_match(p.str(pb.function[i].filename))
         })
     };
     let first_kept: Vec<Option<usize>> = pb
@@ -340,44 +321,4 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
         total,
         site_count,
     })
-}
-
-/// pprof's `simplifyFunc`: drop a C++ parameter list, keeping `(anonymous namespace)` and `operator()`.
-pub(crate) fn simplify_func(name: &str) -> &str {
-    let name = name.strip_prefix('.').unwrap_or(name);
-    let mut i = 0;
-    let bytes = name.as_bytes();
-    while i < bytes.len() {
-        // Bytes, not `&name[i..]`: `i` may be inside a multi-byte character.
-        let rest = &bytes[i..];
-        if rest.starts_with(b"(anonymous namespace)") {
-            i += "(anonymous namespace)".len();
-            continue;
-        }
-        if rest.starts_with(b"operator()") {
-            i += "operator()".len();
-            continue;
-        }
-        if bytes[i] == b'(' {
-            return &name[..i];
-        }
-        i += 1;
-    }
-    name
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn simplify_keeps_reserved_parens() {
-        assert_eq!(simplify_func("foo(int, char)"), "foo");
-        assert_eq!(
-            simplify_func("(anonymous namespace)::f(int)"),
-            "(anonymous namespace)::f"
-        );
-        assert_eq!(simplify_func("X::operator()(int) const"), "X::operator()");
-        assert_eq!(simplify_func(".malloc"), "malloc");
-    }
 }

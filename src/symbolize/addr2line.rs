@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::{BinaryHandle, Frame, FrameSource, MappingInfo, Resolved, Symbolizer, SymbolizerOptions};
+use super::{BinaryHandle, Frame, FrameSource, MappingInfo, Resolved, ResolvedBatch, Symbolizer, SymbolizerOptions};
 use crate::addr::{FileOffset, RuntimeAddr};
 use crate::binary::locate::LocatorConfig;
 use crate::binary::{BinaryError, build_ids_match};
@@ -346,33 +346,32 @@ impl Addr2line {
             (ans, None) => ans,
             (ans, Some((h, mi))) => {
                 let r = self.sym.resolve(h, &mi.info(), &[RuntimeAddr(mi.addr)]).pop();
-                self.finish(ans, h, r)
+                complete(ans, r)
             }
         }
     }
 
     /// Answer many request tokens, in their order. Equal to [`resolve`](Self::resolve) on
     /// each, but the addresses of each (binary, mapping) pair are looked up in one
-    /// [`Symbolizer::resolve`] batch.
+    /// [`Symbolizer::resolve_batch`] batch.
     pub fn resolve_batch<S: AsRef<str>>(&mut self, inputs: &[S]) -> Vec<Answer> {
         let mut out = Vec::with_capacity(inputs.len());
         self.resolve_batch_with(inputs, |a| out.push(a));
         out
     }
 
-    /// [`resolve_batch`](Self::resolve_batch), handing each answer to `each` in input order
-    /// as soon as it is complete, so the answers are never all held at once.
-    ///
-    /// Each request is parsed once. When all the requests that reach a binary read it
-    /// through one mapping (always so with `-e` alone), the answers are made and handed on
-    /// as the lookup produces them, in input order; otherwise each group's answers are
-    /// collected first.
+    /// [`resolve_batch`](Self::resolve_batch), handing each answer to `each` in input order,
+    /// so the answers are never all held at once.
     pub fn resolve_batch_with<S: AsRef<str>>(&mut self, inputs: &[S], mut each: impl FnMut(Answer)) {
-        // Which group (binary and mapping) each request belongs to, or its final answer.
-        enum Slot {
-            Final(usize),
-            Group(usize),
+        let b = self.prepare_batch(inputs);
+        for k in 0..b.len() {
+            each(b.answer(k));
         }
+    }
+
+    /// Parse every request and look up all of them, one batch per (binary, mapping) pair;
+    /// [`PreparedBatch::answer`] then makes the answer of any request, from any thread.
+    pub fn prepare_batch<'a, S: AsRef<str>>(&mut self, inputs: &'a [S]) -> PreparedBatch<'a, S> {
         struct Group {
             h: BinaryHandle,
             req: Request,
@@ -380,76 +379,53 @@ impl Addr2line {
             addrs: Vec<RuntimeAddr>,
         }
         let mut slots: Vec<Slot> = Vec::with_capacity(inputs.len());
-        let mut finals: Vec<Option<Answer>> = Vec::new();
-        let mut group_of: HashMap<(BinaryHandle, Option<MapsLine>), usize> = HashMap::new();
+        let mut finals: Vec<Answer> = Vec::new();
+        let mut group_of: HashMap<(BinaryHandle, Option<MapsLine>), u32> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
         for input in inputs {
             match self.locate(input.as_ref()) {
                 Err(ans) => {
-                    finals.push(Some(*ans));
-                    slots.push(Slot::Final(finals.len() - 1));
+                    finals.push(*ans);
+                    slots.push(Slot::Final(slot_index(finals.len() - 1)));
                 }
                 Ok((h, req, maps_line)) => {
                     let g = match group_of.get(&(h, maps_line.clone())) {
                         Some(&g) => g,
                         None => {
-                            group_of.insert((h, maps_line.clone()), groups.len());
+                            let g = slot_index(groups.len());
+                            group_of.insert((h, maps_line.clone()), g);
                             groups.push(Group {
                                 h,
                                 req,
                                 maps_line,
                                 addrs: Vec::new(),
                             });
-                            groups.len() - 1
+                            g
                         }
                     };
-                    groups[g].addrs.push(RuntimeAddr(req.addr));
-                    slots.push(Slot::Group(g));
+                    let addrs = &mut groups[g as usize].addrs;
+                    slots.push(Slot::Group(g, slot_index(addrs.len())));
+                    addrs.push(RuntimeAddr(req.addr));
                 }
             }
         }
         drop(group_of);
-        let this = &*self;
-        // The answer of request `k`, the next of group `g`, from the lookup's result.
-        let answer = |k: usize, g: &Group, addr: RuntimeAddr, r: Option<Result<Resolved, super::ResolveError>>| {
-            let ans = this.answer_for(inputs[k].as_ref(), addr.0, g.h, g.maps_line.clone());
-            this.finish(ans, g.h, r)
-        };
-        let mut k = 0;
-        if groups.len() == 1 {
-            let g = &groups[0];
-            let mut i = 0;
-            this.sym.resolve_each(g.h, &g.req.info(), &g.addrs, |r| {
-                while let Slot::Final(f) = slots[k] {
-                    each(finals[f].take().expect("each final answer is used once"));
-                    k += 1;
+        let groups = groups
+            .into_iter()
+            .map(|g| {
+                let batch = self.sym.resolve_batch(g.h, &g.req.info(), &g.addrs);
+                PreparedGroup {
+                    binary: self.sym.binary(g.h).path().to_path_buf(),
+                    maps_line: g.maps_line,
+                    batch,
                 }
-                each(answer(k, g, g.addrs[i], Some(r)));
-                k += 1;
-                i += 1;
-            });
-        } else {
-            let mut results: Vec<std::vec::IntoIter<Result<Resolved, super::ResolveError>>> = groups
-                .iter()
-                .map(|g| this.sym.resolve(g.h, &g.req.info(), &g.addrs).into_iter())
-                .collect();
-            let mut next = vec![0usize; groups.len()];
-            for (k, slot) in slots.iter().enumerate() {
-                match *slot {
-                    Slot::Final(f) => each(finals[f].take().expect("each final answer is used once")),
-                    Slot::Group(g) => {
-                        let i = next[g];
-                        next[g] += 1;
-                        each(answer(k, &groups[g], groups[g].addrs[i], results[g].next()));
-                    }
-                }
-            }
-            k = slots.len();
-        }
-        for slot in &slots[k..] {
-            if let Slot::Final(f) = *slot {
-                each(finals[f].take().expect("each final answer is used once"));
-            }
+            })
+            .collect();
+        PreparedBatch {
+            inputs,
+            slots,
+            finals,
+            groups,
         }
     }
 
@@ -535,32 +511,85 @@ impl Addr2line {
         };
         Ok((h, req, Some(line)))
     }
+}
 
-    /// Complete `ans` with the lookup's result.
-    fn finish(&self, mut ans: Answer, h: BinaryHandle, r: Option<Result<Resolved, super::ResolveError>>) -> Answer {
-        match r {
-            Some(Ok(mut r)) => {
-                if r.is_data {
-                    let elf = self.sym.elf(h);
-                    ans.data = elf.data_symbol(r.svma).map(|d| DataInfo {
-                        name: d.name,
-                        start: d.start.get(),
-                        size: d.size,
-                    });
-                    // `Symbolizer::resolve` reports data symbols as `.symtab` ones; say
-                    // which table really answered.
-                    if ans.data.is_some()
-                        && let Some((_, source)) = elf.symbol(r.svma)
-                    {
-                        r.source = source;
-                    }
-                }
-                ans.resolved = Some(r);
+/// Complete `ans` with the lookup's result.
+fn complete(mut ans: Answer, r: Option<Result<Resolved, super::ResolveError>>) -> Answer {
+    match r {
+        Some(Ok(r)) => {
+            if let (Some(size), Some((name, offset))) = (r.data_size, &r.symbol) {
+                ans.data = Some(DataInfo {
+                    name: name.to_string(),
+                    start: r.svma.get() - offset,
+                    size,
+                });
             }
-            Some(Err(e)) => ans.error = Some(e.to_string()),
-            None => ans.error = Some("no answer".into()),
+            ans.resolved = Some(r);
         }
-        ans
+        Some(Err(e)) => ans.error = Some(e.to_string()),
+        None => ans.error = Some("no answer".into()),
+    }
+    ans
+}
+
+/// Where the answer of one request of a [`PreparedBatch`] comes from.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// `finals[i]`: answered without a lookup.
+    Final(u32),
+    /// Address `i` of group `g`.
+    Group(u32, u32),
+}
+
+fn slot_index(i: usize) -> u32 {
+    u32::try_from(i).expect("fewer than 2^32 requests in a batch")
+}
+
+/// The requests of one (binary, mapping) pair of a [`PreparedBatch`], looked up.
+#[derive(Debug)]
+struct PreparedGroup {
+    binary: PathBuf,
+    maps_line: Option<MapsLine>,
+    batch: ResolvedBatch,
+}
+
+/// A batch of requests with every lookup done ([`Addr2line::prepare_batch`]). Answers are
+/// made on demand, in any order and from several threads at once, so a caller can format
+/// them in parallel without holding them all.
+#[derive(Debug)]
+pub struct PreparedBatch<'a, S> {
+    inputs: &'a [S],
+    slots: Vec<Slot>,
+    finals: Vec<Answer>,
+    groups: Vec<PreparedGroup>,
+}
+
+impl<S: AsRef<str>> PreparedBatch<'_, S> {
+    /// The number of requests.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// There are no requests.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// The answer of request `k`.
+    pub fn answer(&self, k: usize) -> Answer {
+        match self.slots[k] {
+            Slot::Final(f) => self.finals[f as usize].clone(),
+            Slot::Group(g, i) => {
+                let g = &self.groups[g as usize];
+                let ans = Answer {
+                    address: Some(g.batch.addr(i as usize).0),
+                    maps_line: g.maps_line.clone(),
+                    binary: Some(g.binary.clone()),
+                    ..Addr2line::empty_answer(self.inputs[k].as_ref())
+                };
+                complete(ans, Some(g.batch.get(i as usize)))
+            }
+        }
     }
 }
 
@@ -744,34 +773,39 @@ pub fn run(
     let mut a = Addr2line::new(opts)?;
     let mut noted_garbage = false;
     let mut noted = std::collections::HashSet::new();
-    let mut text = String::new();
-    let mut emit = |ans: &Answer, out: &mut dyn Write, err: &mut dyn Write| -> std::io::Result<()> {
-        if let Some(e) = &ans.error {
-            if ans.address.is_none() {
-                if !noted_garbage {
-                    noted_garbage = true;
-                    writeln!(err, "pprofsym addr2line: {e}; answering ??")?;
-                }
-            } else if noted.insert(e.clone()) {
-                writeln!(err, "pprofsym addr2line: {e}")?;
+    // One note per problem: the first garbage token, each distinct lookup error.
+    let mut note = |garbage: bool, e: &str, err: &mut dyn Write| -> std::io::Result<()> {
+        if garbage {
+            if !noted_garbage {
+                noted_garbage = true;
+                writeln!(err, "pprofsym addr2line: {e}; answering ??")?;
             }
+        } else if noted.insert(e.to_string()) {
+            writeln!(err, "pprofsym addr2line: {e}")?;
         }
-        text.clear();
-        match opts.format {
-            OutputFormat::Gnu => format_gnu_into(ans, opts, &mut text),
-            OutputFormat::Json => text.push_str(&format_json(ans, opts)),
-        }
-        out.write_all(text.as_bytes())
+        Ok(())
+    };
+    let format = |ans: &Answer, text: &mut String| match opts.format {
+        OutputFormat::Gnu => format_gnu_into(ans, opts, text),
+        OutputFormat::Json => text.push_str(&format_json(ans, opts)),
     };
     let res = if args.is_empty() && !opts.batch {
         let mut line = String::new();
+        let mut text = String::new();
         loop {
             line.clear();
             if input.read_line(&mut line)? == 0 {
                 break Ok(());
             }
             let ans = a.resolve(&line);
-            if let Err(e) = emit(&ans, out, err).and_then(|()| out.flush()) {
+            if let Some(e) = &ans.error
+                && let Err(e) = note(ans.address.is_none(), e, err)
+            {
+                break Err(e);
+            }
+            text.clear();
+            format(&ans, &mut text);
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
                 break Err(e);
             }
         }
@@ -784,19 +818,60 @@ pub fn run(
         let lines: Vec<&str> = all.split_inclusive('\n').collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let requests = if args.is_empty() { &lines } else { &args };
-        let mut buf = std::io::BufWriter::with_capacity(1 << 16, out);
-        let mut res = Ok(());
-        a.resolve_batch_with(requests, |ans| {
-            if res.is_ok() {
-                res = emit(&ans, &mut buf, err);
-            }
-        });
-        res.and_then(|()| buf.flush())
+        let batch = a.prepare_batch(requests);
+        write_batch(&batch, &format, &mut note, out, err)
     };
     match res {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => Ok(r?),
     }
+}
+
+/// Requests per formatting task of [`write_batch`].
+const FORMAT_CHUNK: usize = 2048;
+
+/// Format the answers of `batch` in input order: runs of [`FORMAT_CHUNK`] answers are
+/// made and formatted on the rayon pool, a few runs at a time, and written in order, so
+/// only those runs' text is held. Notes go to `err` in input order too.
+fn write_batch<S: AsRef<str> + Sync>(
+    batch: &PreparedBatch<'_, S>,
+    format: &(impl Fn(&Answer, &mut String) + Sync),
+    note: &mut impl FnMut(bool, &str, &mut dyn Write) -> std::io::Result<()>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    let n = batch.len();
+    let round = FORMAT_CHUNK * 2 * rayon::current_num_threads().max(1);
+    let mut start = 0;
+    while start < n {
+        let end = (start + round).min(n);
+        let parts: Vec<(String, Vec<(bool, String)>)> = (start..end)
+            .step_by(FORMAT_CHUNK)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|from| {
+                let mut text = String::new();
+                let mut notes = Vec::new();
+                for k in from..(from + FORMAT_CHUNK).min(end) {
+                    let ans = batch.answer(k);
+                    if let Some(e) = &ans.error {
+                        notes.push((ans.address.is_none(), e.clone()));
+                    }
+                    format(&ans, &mut text);
+                }
+                (text, notes)
+            })
+            .collect();
+        for (text, notes) in parts {
+            for (garbage, e) in &notes {
+                note(*garbage, e, err)?;
+            }
+            out.write_all(text.as_bytes())?;
+        }
+        start = end;
+    }
+    out.flush()
 }
 
 /// `/proc/PID/maps` of a live process.

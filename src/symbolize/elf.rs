@@ -239,6 +239,8 @@ pub(crate) struct Dwarf {
     files: RefCell<HashMap<(usize, usize), Arc<str>, FastHash>>,
     /// Units reached through `DW_FORM_ref_addr` references (see [`CrossUnits`]).
     cross: CrossUnits,
+    /// The `.debug_info` offset of the unit that answered the last lookup (0: none).
+    last_unit: std::cell::Cell<u64>,
 }
 
 /// The units of the primary `.debug_info`, for following references into another unit
@@ -458,6 +460,7 @@ impl Dwarf {
             names: Default::default(),
             strings: Default::default(),
             files: Default::default(),
+            last_unit: std::cell::Cell::new(0),
             cross: CrossUnits {
                 dwarf,
                 headers: OnceCell::new(),
@@ -485,6 +488,9 @@ impl Dwarf {
         }
         let mut outer_is_go = false;
         let unit = self.sections.split.resolve(self.ctx.find_dwarf_and_unit(probe));
+        self.last_unit.set(unit.map_or(0, |u| {
+            (u.header.offset().0 as u64 + 1).wrapping_add(u.dwo_id.map_or(0, |d| d.0))
+        }));
         let mut out = Vec::with_capacity(raw.len());
         let n = raw.len();
         let mut cache = self.names.borrow_mut();
@@ -553,6 +559,12 @@ impl Dwarf {
                             start_line,
                         };
                         if let Some(k) = key {
+                            // A bounded cache: batches meet the same DIE again mostly at
+                            // neighbouring addresses, and an unbounded map grows with the
+                            // binary (tens of megabytes on a large Rust program).
+                            if cache.len() >= NAME_CACHE_LIMIT {
+                                cache.clear();
+                            }
                             cache.insert(k, c);
                         }
                         FrameNames {
@@ -581,6 +593,9 @@ impl Dwarf {
         Ok((out, outer_is_go))
     }
 }
+
+/// The most DIEs [`Dwarf::frames`] keeps names for before it forgets them all.
+const NAME_CACHE_LIMIT: usize = 1 << 16;
 
 /// What llvm-symbolizer reads from a subprogram or inlined-subroutine DIE.
 #[derive(Default)]
@@ -703,6 +718,8 @@ pub struct ElfSymbolizer {
     sym_names: RefCell<HashMap<usize, SymNames, FastHash>>,
     /// Shared strings of Go pclntab frames, by content.
     strings: RefCell<HashSet<Arc<str>>>,
+    /// Forced window size of batches (see [`Self::set_batch_window`]).
+    batch_window: Option<usize>,
 }
 
 /// The shared strings of one symbol-table symbol, made on first use.
@@ -739,7 +756,16 @@ impl ElfSymbolizer {
             gimli_dwarf: Arc::default(),
             sym_names: RefCell::default(),
             strings: RefCell::default(),
+            batch_window: None,
         }
+    }
+
+    /// Make batch lookups use fresh DWARF contexts every `n` addresses (at the next unit
+    /// change) and take the batch path however small the batch. For tests: the windows of
+    /// real batches start at thousands of addresses.
+    #[doc(hidden)]
+    pub fn set_batch_window(&mut self, n: usize) {
+        self.batch_window = Some(n.max(1));
     }
 
     /// Install a Go pclntab reader in place of the built-in decoder of the binary's own
@@ -776,7 +802,7 @@ impl ElfSymbolizer {
     pub fn go_pclntab(&self) -> Result<Option<&GoPclntab>, String> {
         let r = self
             .go
-            .get_or_init(|| self.is_go().then(|| GoPclntab::from_elf(self.bin.data())));
+            .get_or_init(|| self.is_go().then(|| GoPclntab::from_binary(&self.bin)));
         match r {
             None | Some(Err(PclntabError::NotFound | PclntabError::UnsupportedVersion { .. })) => Ok(None),
             Some(Ok(t)) => Ok(Some(t)),
@@ -982,6 +1008,14 @@ impl ElfSymbolizer {
         }
     }
 
+    /// The unit (a key, 0 for none) that answered the last DWARF lookup.
+    fn last_dwarf_unit(&self) -> u64 {
+        match self.dwarf.get() {
+            Some(Ok(Some(d))) => d.last_unit.get(),
+            _ => 0,
+        }
+    }
+
     /// The pclntab's answer for `a`, `None` when there is no table or `a` is outside it.
     fn pclntab_frames(&self, a: Svma, symbol: &Option<(Arc<str>, u64)>) -> Result<Option<Lookup>, String> {
         let Some(p) = self.pclntab_reader()? else {
@@ -1014,8 +1048,8 @@ impl ElfSymbolizer {
     /// [`frames`](Self::frames) for many addresses; duplicates are looked up once.
     /// The result is in the order of `addrs`.
     pub fn frames_batch(&self, addrs: &[Svma]) -> Vec<Result<Lookup, String>> {
-        let mut s = self.frames_scatter(addrs, 1);
-        addrs.iter().map(|_| s.take_next()).collect()
+        let b = self.frames_compact(addrs, 1);
+        (0..addrs.len()).map(|k| b.get(k)).collect()
     }
 
     /// Like [`frames_batch`](Self::frames_batch), on `threads` workers. The sorted,
@@ -1025,48 +1059,50 @@ impl ElfSymbolizer {
     /// context is not `Sync`). Sequential when that does not pay: fewer than 1000
     /// distinct addresses, no DWARF answering first, or an installed pclntab reader.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup, String>> {
-        let mut s = self.frames_scatter(addrs, threads);
-        addrs.iter().map(|_| s.take_next()).collect()
+        let b = self.frames_compact(addrs, threads);
+        (0..addrs.len()).map(|k| b.get(k)).collect()
     }
 
-    /// The lookups of [`frames_batch_parallel`](Self::frames_batch_parallel), handed out
-    /// one address at a time, in the order of `addrs` ([`Scatter::take_next`]), instead of
-    /// as a second vector.
-    pub(crate) fn frames_scatter(&self, addrs: &[Svma], threads: usize) -> Scatter<Result<Lookup, String>> {
+    /// The lookups of [`frames_batch_parallel`](Self::frames_batch_parallel), kept in a
+    /// compact form ([`BatchLookups`]) and made into [`Lookup`]s on demand, by position in
+    /// `addrs`.
+    pub(crate) fn frames_compact(&self, addrs: &[Svma], threads: usize) -> BatchLookups {
         // Sort (address, position) pairs once: the distinct addresses and, for each
         // position, the index of its answer (no binary search per use).
-        let mut order: Vec<(Svma, usize)> = addrs.iter().copied().zip(0..).collect();
+        let mut order: Vec<(Svma, u32)> = addrs
+            .iter()
+            .copied()
+            .zip(0..)
+            .map(|(a, i): (Svma, usize)| (a, u32::try_from(i).expect("fewer than 2^32 addresses in a batch")))
+            .collect();
         order.sort_unstable();
         let mut uniq: Vec<Svma> = Vec::new();
-        let mut uses: Vec<u32> = Vec::new();
-        let mut idx = vec![0usize; addrs.len()];
+        let mut idx = vec![0u32; addrs.len()];
         for (a, pos) in order {
             if uniq.last() != Some(&a) {
                 uniq.push(a);
-                uses.push(0);
             }
-            let i = uniq.len() - 1;
-            uses[i] = uses[i].saturating_add(1);
-            idx[pos] = i;
+            idx[pos as usize] = (uniq.len() - 1) as u32;
         }
-        let answers = self.frames_distinct(&uniq, threads);
-        Scatter {
-            answers,
-            uses,
-            idx,
-            next: 0,
-        }
+        let mut b = self.frames_distinct(&uniq, threads);
+        b.idx = idx;
+        b
     }
 
     /// [`frames`](Self::frames) for each of the sorted, distinct `uniq`, on up to
     /// `threads` workers (see [`frames_batch_parallel`](Self::frames_batch_parallel)).
-    fn frames_distinct(&self, uniq: &[Svma], threads: usize) -> Vec<Option<Result<Lookup, String>>> {
+    fn frames_distinct(&self, uniq: &[Svma], threads: usize) -> BatchLookups {
         use rayon::prelude::*;
         let threads = threads.max(1);
         let dwarf_first = matches!(self.source, SymbolSource::Auto | SymbolSource::Dwarf)
             && matches!(self.dwarf_sections(), Ok(Some(_)));
-        if threads == 1 || uniq.len() < 1000 || !dwarf_first || self.pclntab.is_some() {
-            return uniq.iter().map(|&a| Some(self.frames(a))).collect();
+        let small = uniq.len() < 1000 && self.batch_window.is_none();
+        if small || !dwarf_first || self.pclntab.is_some() {
+            let mut b = CompactBuilder::new();
+            for &a in uniq {
+                b.push(self.frames(a));
+            }
+            return b.finish();
         }
         // Build the shared tables once, before the workers race for them.
         self.symtab();
@@ -1076,56 +1112,275 @@ impl ElfSymbolizer {
         let (bin, debug, source) = (&self.bin, &self.debug, self.source);
         let (sections, symtab, dynsym, go) = (&self.sections, &self.symtab, &self.dynsym, &self.go);
         let gimli_dwarf = &self.gimli_dwarf;
-        // Each worker writes its run's answers in place.
-        let mut answers: Vec<Option<Result<Lookup, String>>> = (0..uniq.len()).map(|_| None).collect();
-        answers
-            .par_chunks_mut(chunk)
-            .zip(uniq.par_chunks(chunk))
-            .for_each(|(out, part)| {
-                let worker = ElfSymbolizer {
-                    bin: bin.clone(),
-                    debug: debug.clone(),
-                    dwarf: OnceCell::new(),
-                    sections: sections.clone(),
-                    symtab: symtab.clone(),
-                    dynsym: dynsym.clone(),
-                    pclntab: None,
-                    go: go.clone(),
-                    source,
-                    gimli_dwarf: gimli_dwarf.clone(),
-                    sym_names: RefCell::default(),
-                    strings: RefCell::default(),
-                };
-                for (slot, &a) in out.iter_mut().zip(part) {
-                    *slot = Some(worker.frames(a));
+        let worker = || ElfSymbolizer {
+            bin: bin.clone(),
+            debug: debug.clone(),
+            dwarf: OnceCell::new(),
+            sections: sections.clone(),
+            symtab: symtab.clone(),
+            dynsym: dynsym.clone(),
+            pclntab: None,
+            go: go.clone(),
+            source,
+            gimli_dwarf: gimli_dwarf.clone(),
+            sym_names: RefCell::default(),
+            strings: RefCell::default(),
+            batch_window: None,
+        };
+        // Each worker answers one contiguous run of addresses, in windows: a DWARF context
+        // keeps every unit it parsed (line table, function tree) until dropped, and sorted
+        // addresses never return to a unit they left, so a fresh context per window bounds
+        // the memory to the units of one window. A window ends where an answer comes from
+        // another unit than the previous one (that unit is parsed once more by the next
+        // context).
+        let window = self
+            .batch_window
+            .unwrap_or_else(|| chunk.div_ceil(WINDOWS_PER_WORKER).max(MIN_WINDOW));
+        let parts: Vec<CompactBuilder> = uniq
+            .par_chunks(chunk)
+            .with_max_len(1)
+            .map(|part| {
+                let mut w = worker();
+                let mut b = CompactBuilder::new();
+                let (mut since, mut prev_unit) = (0usize, 0u64);
+                for &a in part {
+                    b.push(w.frames(a));
+                    let unit = w.last_dwarf_unit();
+                    since += 1;
+                    if since >= window && unit != 0 && prev_unit != 0 && unit != prev_unit {
+                        w = worker();
+                        b.new_window();
+                        since = 0;
+                    }
+                    prev_unit = unit;
                 }
-            });
-        answers
+                b
+            })
+            .collect();
+        let mut all = CompactBuilder::new();
+        for p in parts {
+            all.append(p);
+        }
+        all.finish()
     }
 }
 
-/// The answers of sorted, distinct addresses, handed out to every use of each address in
-/// the order of the uses: the last use gets the answer itself, earlier ones (repeated
-/// addresses) a clone.
-pub(crate) struct Scatter<T> {
-    answers: Vec<Option<T>>,
-    /// Uses left per answer.
-    uses: Vec<u32>,
-    /// The answer index of each use, in order.
-    idx: Vec<usize>,
-    /// The next use.
-    next: usize,
+/// How many DWARF contexts each worker of a big batch goes through (see
+/// [`ElfSymbolizer::frames_compact`]).
+const WINDOWS_PER_WORKER: usize = 4;
+
+/// The fewest addresses a window of a batch has.
+const MIN_WINDOW: usize = 4096;
+
+/// The answers of a batch of lookups ([`ElfSymbolizer::frames_compact`]), kept compactly:
+/// each frame is six numbers, its strings indexes into one shared list, so a batch of
+/// 100,000 answers holds a few megabytes instead of tens. [`get`](Self::get) makes the
+/// [`Lookup`] of one position when it is needed; the batch can be read from several
+/// threads at once.
+#[derive(Debug, Default)]
+pub(crate) struct BatchLookups {
+    /// One per distinct address.
+    entries: Vec<CompactEntry>,
+    frames: Vec<CompactFrame>,
+    /// Index 0 is the empty string.
+    strings: Vec<Arc<str>>,
+    errors: Vec<String>,
+    /// The entry of each position of the batch.
+    idx: Vec<u32>,
 }
 
-impl<T: Clone> Scatter<T> {
-    /// The answer for the next use (the uses are the `addrs` given to
-    /// [`ElfSymbolizer::frames_scatter`], in their order; taken no more often than there are).
-    pub(crate) fn take_next(&mut self) -> T {
-        let i = self.idx[self.next];
-        self.next += 1;
-        self.uses[i] = self.uses[i].saturating_sub(1);
-        let slot = &mut self.answers[i];
-        if self.uses[i] == 0 { slot.take() } else { slot.clone() }.expect("each answer is taken once, last")
+/// No string (the symbol of a [`CompactEntry`]) or an error entry (its `len`).
+const NO_INDEX: u32 = u32::MAX;
+
+/// One answer of a [`BatchLookups`]: `len` frames from `first`, or with `len ==
+/// NO_INDEX` the error `errors[first]`.
+#[derive(Debug, Clone, Copy)]
+struct CompactEntry {
+    first: u32,
+    len: u32,
+    /// The symbol's raw name (a string index), or [`NO_INDEX`].
+    symbol: u32,
+    source: FrameSource,
+    offset: u64,
+}
+
+/// A [`Frame`] whose strings are indexes into [`BatchLookups::strings`].
+#[derive(Debug, Clone, Copy)]
+struct CompactFrame {
+    function: u32,
+    system_name: u32,
+    file: u32,
+    column: u32,
+    line: u64,
+    start_line: u64,
+}
+
+/// Index conversions of [`BatchLookups`]; counts beyond `u32` cannot be reached (a
+/// batch that big would need hundreds of gigabytes).
+fn index(n: usize) -> u32 {
+    u32::try_from(n).expect("fewer than 2^32 entries in a batch")
+}
+
+impl BatchLookups {
+    /// The answer for position `k` of the batch.
+    pub(crate) fn get(&self, k: usize) -> Result<Lookup, String> {
+        let e = self.entries[self.idx[k] as usize];
+        if e.len == NO_INDEX {
+            return Err(self.errors[e.first as usize].clone());
+        }
+        let s = |i: u32| self.strings[i as usize].clone();
+        let first = e.first as usize;
+        let frames = self.frames[first..first + e.len as usize]
+            .iter()
+            .map(|f| Frame {
+                function: s(f.function),
+                system_name: s(f.system_name),
+                file: s(f.file),
+                line: f.line,
+                column: u64::from(f.column),
+                start_line: f.start_line,
+            })
+            .collect();
+        Ok(Lookup {
+            frames,
+            source: e.source,
+            symbol: (e.symbol != NO_INDEX).then(|| (s(e.symbol), e.offset)),
+        })
+    }
+}
+
+/// Builds a [`BatchLookups`]. Strings are interned by content; the address of their shared
+/// buffer is the fast path (a symbolizer hands out the same `Arc<str>` for the same name or
+/// file), valid within one window: [`new_window`](Self::new_window) forgets the addresses
+/// when the symbolizer that made them is dropped.
+struct CompactBuilder {
+    out: BatchLookups,
+    /// Buffer address → index, for strings alive in `out.strings` or `keep`.
+    ids: HashMap<usize, u32, FastHash>,
+    by_content: HashMap<Arc<str>, u32>,
+    /// Strings whose address is in `ids` but which are not in `out.strings` (a second
+    /// buffer with the same content), kept alive so their address stays theirs.
+    keep: Vec<Arc<str>>,
+}
+
+impl CompactBuilder {
+    fn new() -> CompactBuilder {
+        CompactBuilder {
+            out: BatchLookups {
+                strings: vec![Arc::from("")],
+                ..BatchLookups::default()
+            },
+            ids: HashMap::default(),
+            by_content: HashMap::new(),
+            keep: Vec::new(),
+        }
+    }
+
+    /// The strings of the coming answers come from a new symbolizer.
+    fn new_window(&mut self) {
+        self.ids.clear();
+        self.keep.clear();
+    }
+
+    fn id(&mut self, s: &Arc<str>) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        let key = Arc::as_ptr(s).cast::<u8>() as usize;
+        if let Some(&i) = self.ids.get(&key) {
+            return i;
+        }
+        let i = match self.by_content.get(&**s) {
+            Some(&i) => {
+                self.keep.push(s.clone());
+                i
+            }
+            None => {
+                let i = index(self.out.strings.len());
+                self.out.strings.push(s.clone());
+                self.by_content.insert(s.clone(), i);
+                i
+            }
+        };
+        self.ids.insert(key, i);
+        i
+    }
+
+    /// Add the answer of the next distinct address.
+    fn push(&mut self, r: Result<Lookup, String>) {
+        let entry = match r {
+            Err(e) => {
+                self.out.errors.push(e);
+                CompactEntry {
+                    first: index(self.out.errors.len() - 1),
+                    len: NO_INDEX,
+                    symbol: NO_INDEX,
+                    source: FrameSource::Symtab,
+                    offset: 0,
+                }
+            }
+            Ok(l) => {
+                let first = index(self.out.frames.len());
+                for f in &l.frames {
+                    let frame = CompactFrame {
+                        function: self.id(&f.function),
+                        system_name: self.id(&f.system_name),
+                        file: self.id(&f.file),
+                        // DWARF columns are 32-bit; a larger value cannot come from a lookup.
+                        column: u32::try_from(f.column).unwrap_or(u32::MAX),
+                        line: f.line,
+                        start_line: f.start_line,
+                    };
+                    self.out.frames.push(frame);
+                }
+                let (symbol, offset) = match &l.symbol {
+                    Some((name, off)) => (self.id(name), *off),
+                    None => (NO_INDEX, 0),
+                };
+                CompactEntry {
+                    first,
+                    len: index(l.frames.len()),
+                    symbol,
+                    source: l.source,
+                    offset,
+                }
+            }
+        };
+        self.out.entries.push(entry);
+    }
+
+    /// Add the entries of `other` after this builder's (the next run of addresses).
+    fn append(&mut self, other: CompactBuilder) {
+        let o = other.out;
+        // `other`'s string i > 0 becomes `base + i - 1`; 0 stays the empty string.
+        let base = index(self.out.strings.len());
+        let map = |i: u32| if i == 0 || i == NO_INDEX { i } else { base + i - 1 };
+        self.out.strings.extend(o.strings.into_iter().skip(1));
+        let (frame_base, error_base) = (index(self.out.frames.len()), index(self.out.errors.len()));
+        self.out.frames.extend(o.frames.into_iter().map(|f| CompactFrame {
+            function: map(f.function),
+            system_name: map(f.system_name),
+            file: map(f.file),
+            ..f
+        }));
+        self.out.errors.extend(o.errors);
+        self.out.entries.extend(o.entries.into_iter().map(|e| CompactEntry {
+            first: if e.len == NO_INDEX {
+                error_base + e.first
+            } else {
+                frame_base + e.first
+            },
+            symbol: map(e.symbol),
+            ..e
+        }));
+    }
+
+    fn finish(self) -> BatchLookups {
+        let mut out = self.out;
+        out.frames.shrink_to_fit();
+        out.entries.shrink_to_fit();
+        out.strings.shrink_to_fit();
+        out
     }
 }
 

@@ -16,10 +16,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
 use super::elf::{GoFrame, PclntabSource};
+use crate::binary::Binary;
 
 /// Layout generation of a pclntab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +103,7 @@ pub struct GoPclntab {
     quantum: u8,
     ptr_size: u8,
     /// Bytes from the pcHeader to the end of the containing section.
-    data: Vec<u8>,
+    data: TableBytes,
     nfunc: usize,
     text_start: u64,
     funcname_off: usize,
@@ -112,7 +114,80 @@ pub struct GoPclntab {
     /// `moduledata.gofunc` and the bytes from there to the end of the
     /// section holding it; `None` if moduledata was not found (inline trees
     /// are then unavailable and only physical frames are reported).
-    gofunc: Option<(u64, Vec<u8>)>,
+    gofunc: Option<(u64, TableBytes)>,
+}
+
+// Worker threads share one table (`Arc<OnceLock<..>>` in the ELF symbolizer).
+const _: fn() = || {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<GoPclntab>();
+};
+
+/// Bytes kept by a [`GoPclntab`]: a range of a mapped binary (no copy, the
+/// `Arc` keeps the mapping alive) or a shared copy. Cloning shares the bytes.
+#[derive(Clone)]
+struct TableBytes {
+    owner: TableOwner,
+    start: usize,
+    end: usize,
+}
+
+/// What holds the bytes of a [`TableBytes`].
+#[derive(Clone)]
+enum TableOwner {
+    /// The read-only mapping of a binary; `start..end` index its `data()`.
+    Mapped(Arc<Binary>),
+    /// A copy; `start..end` index it.
+    Owned(Arc<[u8]>),
+}
+
+impl TableBytes {
+    /// A shared copy of `b`.
+    fn copied(b: &[u8]) -> TableBytes {
+        TableBytes {
+            owner: TableOwner::Owned(Arc::from(b)),
+            start: 0,
+            end: b.len(),
+        }
+    }
+
+    /// `b`, a sub-slice of `bin.data()`, kept as a range of the mapping;
+    /// copied if it lies outside the mapping.
+    fn within(bin: &Arc<Binary>, b: &[u8]) -> TableBytes {
+        let map = bin.data();
+        let start = (b.as_ptr() as usize).wrapping_sub(map.as_ptr() as usize);
+        match start.checked_add(b.len()) {
+            Some(end) if start <= map.len() && end <= map.len() => TableBytes {
+                owner: TableOwner::Mapped(bin.clone()),
+                start,
+                end,
+            },
+            _ => TableBytes::copied(b),
+        }
+    }
+}
+
+impl std::ops::Deref for TableBytes {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        let all: &[u8] = match &self.owner {
+            TableOwner::Mapped(bin) => bin.data(),
+            TableOwner::Owned(v) => v,
+        };
+        all.get(self.start..self.end).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for TableBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let how = match self.owner {
+            TableOwner::Mapped(_) => "mapped",
+            TableOwner::Owned(_) => "owned",
+        };
+        write!(f, "TableBytes({} bytes, {how})", self.end - self.start)
+    }
 }
 
 /// Bounds-checked little/big-endian reader over a byte slice.
@@ -229,7 +304,23 @@ impl GoPclntab {
     /// Find and parse the table in an ELF image (other formats the `object`
     /// crate reads work too when they name the section `.gopclntab` /
     /// `__gopclntab` or keep the `runtime.pclntab` symbol).
+    ///
+    /// The table's bytes are copied out of `data`; [`GoPclntab::from_binary`]
+    /// keeps them in the binary's mapping instead.
     pub fn from_elf(data: &[u8]) -> Result<GoPclntab, PclntabError> {
+        GoPclntab::find(data, &TableBytes::copied)
+    }
+
+    /// Find and parse the table of an opened binary exactly as
+    /// [`GoPclntab::from_elf`] does, keeping the table and the inline trees as
+    /// ranges of the binary's read-only mapping (no copy).
+    pub fn from_binary(bin: &Arc<Binary>) -> Result<GoPclntab, PclntabError> {
+        GoPclntab::find(bin.data(), &|b| TableBytes::within(bin, b))
+    }
+
+    /// Find and parse the table in `data`; `keep` turns a sub-slice of `data`
+    /// into the bytes the table stores.
+    fn find(data: &[u8], keep: &dyn Fn(&[u8]) -> TableBytes) -> Result<GoPclntab, PclntabError> {
         let file = object::File::parse(data).map_err(|e| PclntabError::Object(e.to_string()))?;
         let be = !file.is_little_endian();
         let mut sections = Vec::new();
@@ -289,10 +380,10 @@ impl GoPclntab {
             }
         }
         if hdr.is_none() {
-            hdr = scan_for_header(&img);
+            hdr = scan_for_header(&img, keep);
         }
         let (hdr_addr, hdr_bytes) = hdr.ok_or(PclntabError::NotFound)?;
-        let mut t = GoPclntab::parse_header(hdr_bytes)?;
+        let mut t = GoPclntab::parse_header(hdr_bytes, keep)?;
 
         // moduledata: `.go.module` (Go 1.27+), `runtime.firstmoduledata`,
         // else a scan for a word pointing at the header.
@@ -332,14 +423,15 @@ impl GoPclntab {
                 .unwrap_or(0);
         }
         if let Some(m) = md_addr {
-            t.gofunc = t.find_gofunc(&img, m);
+            t.gofunc = t.find_gofunc(&img, m).map(|(g, b)| (g, keep(b)));
         }
         Ok(t)
     }
 
     /// Parse the pcHeader at the start of `b` (text start and gofunc are
-    /// filled in by the caller).
-    fn parse_header(b: &[u8]) -> Result<GoPclntab, PclntabError> {
+    /// filled in by the caller); `keep` makes the stored copy of `b`, called
+    /// only once the header is valid.
+    fn parse_header(b: &[u8], keep: &dyn Fn(&[u8]) -> TableBytes) -> Result<GoPclntab, PclntabError> {
         if b.len() < 8 {
             return malformed("header truncated");
         }
@@ -385,7 +477,7 @@ impl GoPclntab {
             big_endian: be,
             quantum,
             ptr_size,
-            data: b.to_vec(),
+            data: keep(b),
             nfunc,
             text_start: 0,
             funcname_off,
@@ -431,7 +523,7 @@ impl GoPclntab {
     /// (38 in Go 1.18-1.19, 40 in 1.20-1.26, 43 in 1.27); the preferred
     /// index for the version is tried first, then nearby ones, each
     /// validated against the inline trees it would imply.
-    fn find_gofunc(&self, img: &Image<'_>, md: u64) -> Option<(u64, Vec<u8>)> {
+    fn find_gofunc<'a>(&self, img: &Image<'a>, md: u64) -> Option<(u64, &'a [u8])> {
         let ps = u64::from(self.ptr_size);
         let has_go_module = img.sections.iter().any(|s| s.name == ".go.module");
         let preferred: &[u64] = match self.version {
@@ -450,7 +542,7 @@ impl GoPclntab {
             }
             let Some(bytes) = img.bytes_from(g) else { continue };
             if self.plausible_gofunc(bytes) {
-                return Some((g, bytes.to_vec()));
+                return Some((g, bytes));
             }
         }
         None
@@ -784,8 +876,9 @@ fn read_varint(r: &Rd<'_>, p: usize) -> Result<(u32, usize), PclntabError> {
     malformed("varint too long")
 }
 
-/// Validated scan of data sections for a pcHeader.
-fn scan_for_header<'a>(img: &Image<'a>) -> Option<(u64, &'a [u8])> {
+/// Validated scan of data sections for a pcHeader (`keep` as for
+/// [`GoPclntab::parse_header`]).
+fn scan_for_header<'a>(img: &Image<'a>, keep: &dyn Fn(&[u8]) -> TableBytes) -> Option<(u64, &'a [u8])> {
     for s in &img.sections {
         let d = s.data;
         let mut off = 0usize;
@@ -797,7 +890,7 @@ fn scan_for_header<'a>(img: &Image<'a>) -> Option<(u64, &'a [u8])> {
             let sane =
                 d[off + 4] == 0 && d[off + 5] == 0 && matches!(d[off + 6], 1 | 2 | 4) && matches!(d[off + 7], 4 | 8);
             if is_magic && sane {
-                match GoPclntab::parse_header(&d[off..]) {
+                match GoPclntab::parse_header(&d[off..], keep) {
                     Ok(t) if t.nfunc > 0 && t.func(0).is_ok() && t.func(t.nfunc - 1).is_ok() => {
                         return Some((s.addr.wrapping_add(off as u64), &d[off..]));
                     }
@@ -882,4 +975,76 @@ pub fn runtime_file(mut file: &str) -> &str {
         file = rest;
     }
     file
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/gopclntab/");
+
+    /// `from_binary` keeps the table in the mapping and decodes exactly what
+    /// `from_elf` (a copy) decodes, for every layout and PIE/non-PIE fixture.
+    #[test]
+    fn from_binary_shares_the_mapping_and_matches_from_elf() {
+        for name in [
+            "go127-stripped",
+            "go127-pie-stripped",
+            "go122-stripped",
+            "go122-pie-stripped",
+            "go119-stripped",
+            "go119-pie-stripped",
+            "go127-unstripped",
+        ] {
+            let path = format!("{DIR}{name}");
+            let bin = Arc::new(Binary::open(&path).unwrap_or_else(|e| panic!("{name}: {e}")));
+            let mapped = GoPclntab::from_binary(&bin).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let copied = GoPclntab::from_elf(&std::fs::read(&path).unwrap()).unwrap();
+
+            assert!(
+                matches!(mapped.data.owner, TableOwner::Mapped(_)),
+                "{name}: {:?}",
+                mapped.data
+            );
+            let gofunc = mapped.gofunc.as_ref().map(|(_, b)| b);
+            assert!(
+                matches!(gofunc.map(|b| &b.owner), Some(TableOwner::Mapped(_))),
+                "{name}: {gofunc:?}"
+            );
+            assert!(matches!(copied.data.owner, TableOwner::Owned(_)), "{name}");
+            assert_eq!(&*mapped.data, &*copied.data, "{name}");
+            assert_eq!(
+                mapped.gofunc.as_ref().map(|(a, b)| (*a, &**b)),
+                copied.gofunc.as_ref().map(|(a, b)| (*a, &**b)),
+                "{name}"
+            );
+            assert_eq!(mapped.version(), copied.version(), "{name}");
+            assert_eq!(mapped.text_start(), copied.text_start(), "{name}");
+            let fs = mapped.functions();
+            assert_eq!(fs, copied.functions(), "{name}");
+            for f in fs.iter().step_by(fs.len() / 200 + 1) {
+                for pc in [f.entry, f.entry + (f.end - f.entry) / 2] {
+                    assert_eq!(mapped.frames(pc), copied.frames(pc), "{name} {pc:#x}");
+                }
+            }
+            // A clone shares the bytes.
+            let c = mapped.clone();
+            assert_eq!(c.data.as_ptr(), mapped.data.as_ptr(), "{name}");
+        }
+    }
+
+    /// A slice that is not inside the mapping is copied, not mis-indexed.
+    #[test]
+    fn foreign_slice_is_copied() {
+        let bin = Arc::new(Binary::open(format!("{DIR}go127-stripped")).unwrap());
+        let other = vec![1u8, 2, 3];
+        let b = TableBytes::within(&bin, &other);
+        assert!(matches!(b.owner, TableOwner::Owned(_)));
+        assert_eq!(&*b, &[1, 2, 3]);
+        let inside = &bin.data()[16..32];
+        let b = TableBytes::within(&bin, inside);
+        assert!(matches!(b.owner, TableOwner::Mapped(_)));
+        assert_eq!(&*b, inside);
+        assert_eq!(b.as_ptr(), inside.as_ptr());
+    }
 }

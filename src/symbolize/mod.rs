@@ -111,6 +111,8 @@ pub struct Resolved {
     pub source: FrameSource,
     /// The address is in a non-executable segment; `symbol`/`frames` name the data object.
     pub is_data: bool,
+    /// The size of the data object (`symbol`) holding a data address.
+    pub data_size: Option<u64>,
 }
 
 /// Why one address has no answer.
@@ -252,9 +254,8 @@ impl Symbolizer {
         m: &MappingInfo,
         addrs: &[RuntimeAddr],
     ) -> Vec<Result<Resolved, ResolveError>> {
-        let mut out = Vec::with_capacity(addrs.len());
-        self.resolve_each(h, m, addrs, |r| out.push(r));
-        out
+        let b = self.resolve_batch(h, m, addrs);
+        (0..b.len()).map(|i| b.get(i)).collect()
     }
 
     /// [`resolve`](Self::resolve), handing each answer to `each` in the order of `addrs`
@@ -267,93 +268,74 @@ impl Symbolizer {
         addrs: &[RuntimeAddr],
         mut each: impl FnMut(Result<Resolved, ResolveError>),
     ) {
+        let b = self.resolve_batch(h, m, addrs);
+        for i in 0..b.len() {
+            each(b.get(i));
+        }
+    }
+
+    /// The lookups of [`resolve`](Self::resolve), done, but kept in a compact form from
+    /// which [`ResolvedBatch::get`] makes the answer of any position, from any thread.
+    pub fn resolve_batch(&self, h: BinaryHandle, m: &MappingInfo, addrs: &[RuntimeAddr]) -> ResolvedBatch {
         let sym = &self.entries[h.0];
         let bin = sym.binary();
-        let to_err = |msg: String| ResolveError::Debug {
-            path: bin.path().to_path_buf(),
-            msg,
-        };
-        let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
         let range = m.range();
-        // Section names, shared by every answer.
-        let section_names: Vec<Arc<str>> = bin.sections().iter().map(|s| Arc::from(s.name.as_str())).collect();
-        let section = |svma: Svma| -> Option<Arc<str>> {
-            let s = bin.section_for(svma)?;
-            let i = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
-            Some(section_names[i].clone())
-        };
+        let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
         // First pass: normalize, answer data addresses, collect the code addresses.
-        // (`Done` is an index into `done`, which holds the rare final answers, so the
-        // per-address steps stay small.)
-        enum Step {
-            Done(usize),
-            Code(Normalized, bool),
-        }
-        let mut done: Vec<Option<Result<Resolved, ResolveError>>> = Vec::new();
-        let mut finish = |r: Result<Resolved, ResolveError>| {
-            done.push(Some(r));
-            Step::Done(done.len() - 1)
-        };
+        let mut done = Vec::new();
         let mut code: Vec<Svma> = Vec::new();
-        let steps: Vec<Step> = addrs
+        let tags: Vec<u32> = addrs
             .iter()
             .map(|&addr| {
                 let n = match normalize::normalize(bin.kind(), bin.loads(), text, &range, addr) {
                     Ok(n) => n,
-                    Err(e) => return finish(Err(e.into())),
+                    Err(e) => {
+                        done.push(Err(e.into()));
+                        return batch_tag(done.len() - 1, true);
+                    }
                 };
-                let is_data = match n.segment {
-                    Some(i) => !bin.loads()[i].is_executable(),
-                    None => false,
-                };
-                if is_data && let Some(d) = sym.data_symbol(n.svma) {
+                if is_data_segment(bin, &n)
+                    && let Some(d) = sym.data_symbol(n.svma)
+                {
                     let system_name: Arc<str> = Arc::from(d.name.as_str());
                     let frame = Frame {
                         function: Arc::from(elf::demangle(&d.name)),
                         system_name: system_name.clone(),
                         ..Frame::default()
                     };
-                    return finish(Ok(Resolved {
+                    done.push(Ok(Resolved {
                         addr,
                         file_offset: n.file_offset,
                         svma: n.svma,
                         segment: n.segment,
-                        section: section(n.svma),
+                        section: bin.section_for(n.svma).map(|s| Arc::from(s.name.as_str())),
                         symbol: Some((system_name, n.svma.get() - d.start.get())),
                         frames: vec![frame],
-                        source: FrameSource::Symtab,
-                        is_data,
+                        // The table that holds the object symbol.
+                        source: sym.symbol(n.svma).map_or(FrameSource::Symtab, |(_, s)| s),
+                        is_data: true,
+                        data_size: Some(d.size),
                     }));
+                    return batch_tag(done.len() - 1, true);
                 }
                 code.push(n.svma);
-                Step::Code(n, is_data)
+                batch_tag(code.len() - 1, false)
             })
             .collect();
-        // Second pass: the batch lookup, then the answers in input order.
-        let mut lookups = sym.frames_scatter(&code, rayon::current_num_threads());
+        // Second pass: the batch lookup.
+        let lookups = sym.frames_compact(&code, rayon::current_num_threads());
         drop(code);
-        for (&addr, step) in addrs.iter().zip(steps) {
-            let (n, is_data) = match step {
-                Step::Done(i) => {
-                    each(done[i].take().expect("each final answer is used once"));
-                    continue;
-                }
-                Step::Code(n, is_data) => (n, is_data),
-            };
-            each(lookups.take_next().map_err(to_err).map(|l| Resolved {
-                addr,
-                file_offset: n.file_offset,
-                svma: n.svma,
-                segment: n.segment,
-                section: section(n.svma),
-                symbol: l.symbol,
-                frames: l.frames,
-                source: l.source,
-                is_data,
-            }));
+        ResolvedBatch {
+            bin: bin.clone(),
+            range,
+            text,
+            section_names: bin.sections().iter().map(|s| Arc::from(s.name.as_str())).collect(),
+            addrs: addrs.to_vec(),
+            tags,
+            done,
+            lookups,
         }
     }
-
     /// Soft problems collected so far (refused candidates, missing binaries).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
@@ -362,5 +344,89 @@ impl Symbolizer {
     /// Take the collected warnings, leaving none.
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
+    }
+}
+
+/// Whether normalized address `n` is in a non-executable segment of `bin`.
+fn is_data_segment(bin: &Binary, n: &Normalized) -> bool {
+    n.segment.is_some_and(|i| !bin.loads()[i].is_executable())
+}
+
+/// A [`ResolvedBatch`] tag: the index of a final answer (`done`), or of a code lookup.
+fn batch_tag(i: usize, done: bool) -> u32 {
+    let i = u32::try_from(i)
+        .ok()
+        .filter(|&i| i < DONE_TAG)
+        .expect("fewer than 2^31 addresses in a batch");
+    if done { i | DONE_TAG } else { i }
+}
+
+/// The bit of a [`ResolvedBatch`] tag that marks a final answer.
+const DONE_TAG: u32 = 1 << 31;
+
+/// The answers of [`Symbolizer::resolve_batch`]: all lookups done, each answer made on
+/// demand by [`get`](Self::get) (so the answers are never all held as [`Resolved`]
+/// values). `Sync`: threads may format different positions at once.
+#[derive(Debug)]
+pub struct ResolvedBatch {
+    bin: Arc<Binary>,
+    range: MappingRange,
+    text: Option<Svma>,
+    /// Section names, shared by every answer.
+    section_names: Vec<Arc<str>>,
+    addrs: Vec<RuntimeAddr>,
+    /// Per position: [`DONE_TAG`] and an index into `done`, or an index into `lookups`.
+    tags: Vec<u32>,
+    /// Answers made in the first pass (normalization errors, data symbols).
+    done: Vec<Result<Resolved, ResolveError>>,
+    lookups: elf::BatchLookups,
+}
+
+impl ResolvedBatch {
+    /// The number of addresses.
+    pub fn len(&self) -> usize {
+        self.addrs.len()
+    }
+
+    /// There are no addresses.
+    pub fn is_empty(&self) -> bool {
+        self.addrs.is_empty()
+    }
+
+    /// The address at position `i`.
+    pub fn addr(&self, i: usize) -> RuntimeAddr {
+        self.addrs[i]
+    }
+
+    /// The answer for the address at position `i`.
+    pub fn get(&self, i: usize) -> Result<Resolved, ResolveError> {
+        let tag = self.tags[i];
+        if tag & DONE_TAG != 0 {
+            return self.done[(tag & !DONE_TAG) as usize].clone();
+        }
+        let addr = self.addrs[i];
+        let bin = &*self.bin;
+        // Normalized in the first pass already, with the same result.
+        let n = normalize::normalize(bin.kind(), bin.loads(), self.text, &self.range, addr)?;
+        let l = self.lookups.get(tag as usize).map_err(|msg| ResolveError::Debug {
+            path: bin.path().to_path_buf(),
+            msg,
+        })?;
+        let section = bin.section_for(n.svma).and_then(|s| {
+            let k = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
+            Some(self.section_names[k].clone())
+        });
+        Ok(Resolved {
+            addr,
+            file_offset: n.file_offset,
+            svma: n.svma,
+            segment: n.segment,
+            section,
+            symbol: l.symbol,
+            frames: l.frames,
+            source: l.source,
+            is_data: is_data_segment(bin, &n),
+            data_size: None,
+        })
     }
 }
