@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::elf::FrameView;
 use super::{BinaryHandle, Frame, FrameSource, MappingInfo, Resolved, ResolvedBatch, Symbolizer, SymbolizerOptions};
 use crate::addr::{FileOffset, RuntimeAddr};
 use crate::binary::locate::LocatorConfig;
@@ -269,6 +270,7 @@ impl Addr2line {
         let exe = match &opts.exe {
             Some(p) => {
                 let h = sym.open_binary(p)?;
+                sym.elf(h).prefetch();
                 let bin = sym.binary(h);
                 if bin.loads().is_empty() {
                     return Err(BinaryError::Malformed {
@@ -575,6 +577,21 @@ impl<S: AsRef<str>> PreparedBatch<'_, S> {
         self.slots.is_empty()
     }
 
+    /// [`format_gnu_into`] of the answer of request `k`, made from the batch's compact
+    /// frames when the request is a successful code lookup; `false` (nothing written) for
+    /// any other request, whose [`answer`](Self::answer) the caller formats instead.
+    fn format_gnu_fast(&self, k: usize, o: &Addr2lineOptions, out: &mut String) -> bool {
+        let Slot::Group(g, i) = self.slots[k] else {
+            return false;
+        };
+        let g = &self.groups[g as usize];
+        let Some(frames) = g.batch.code_frames(i as usize) else {
+            return false;
+        };
+        format_gnu_frames(Some(g.batch.addr(i as usize).0), frames.iter(), o, out);
+        true
+    }
+
     /// The answer of request `k`.
     pub fn answer(&self, k: usize) -> Answer {
         match self.slots[k] {
@@ -637,13 +654,28 @@ pub fn format_gnu(a: &Answer, o: &Addr2lineOptions) -> String {
 
 /// [`format_gnu`], appended to `out` (no allocation when `out` has room).
 pub fn format_gnu_into(a: &Answer, o: &Addr2lineOptions, out: &mut String) {
+    let frames = a.frames().iter().map(|f| FrameView {
+        function: &f.function,
+        system_name: &f.system_name,
+        file: &f.file,
+        line: f.line,
+    });
+    format_gnu_frames(a.address, frames, o, out);
+}
+
+/// [`format_gnu_into`] from the address and the frames alone.
+fn format_gnu_frames<'a>(
+    address: Option<u64>,
+    frames: impl ExactSizeIterator<Item = FrameView<'a>>,
+    o: &Addr2lineOptions,
+    out: &mut String,
+) {
     use std::fmt::Write as _;
     if o.addresses {
-        let _ = write!(out, "0x{:016x}", a.address.unwrap_or(0));
+        let _ = write!(out, "0x{:016x}", address.unwrap_or(0));
         out.push_str(if o.pretty { ": " } else { "\n" });
     }
-    let frames = a.frames();
-    if frames.is_empty() {
+    if frames.len() == 0 {
         if o.functions {
             out.push_str(if o.pretty { "?? " } else { "??\n" });
         }
@@ -651,19 +683,19 @@ pub fn format_gnu_into(a: &Answer, o: &Addr2lineOptions, out: &mut String) {
         return;
     }
     let n = if o.inlines { frames.len() } else { 1 };
-    for (i, f) in frames.iter().take(n).enumerate() {
+    for (i, f) in frames.take(n).enumerate() {
         if o.pretty && i > 0 {
             out.push_str(" (inlined by) ");
         }
         if o.functions {
-            let name = if o.demangle { &f.function } else { &f.system_name };
+            let name = if o.demangle { f.function } else { f.system_name };
             out.push_str(if name.is_empty() { "??" } else { name });
             out.push_str(if o.pretty { " at " } else { "\n" });
         }
         let file = if f.file.is_empty() {
             "??"
         } else {
-            file_name(&f.file, o.basenames)
+            file_name(f.file, o.basenames)
         };
         out.push_str(file);
         if f.line == 0 {
@@ -819,7 +851,7 @@ pub fn run(
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let requests = if args.is_empty() { &lines } else { &args };
         let batch = a.prepare_batch(requests);
-        write_batch(&batch, &format, &mut note, out, err)
+        write_batch(&batch, opts, &format, &mut note, out, err)
     };
     match res {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -835,12 +867,14 @@ const FORMAT_CHUNK: usize = 2048;
 /// only those runs' text is held. Notes go to `err` in input order too.
 fn write_batch<S: AsRef<str> + Sync>(
     batch: &PreparedBatch<'_, S>,
+    opts: &Addr2lineOptions,
     format: &(impl Fn(&Answer, &mut String) + Sync),
     note: &mut impl FnMut(bool, &str, &mut dyn Write) -> std::io::Result<()>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
+    let gnu_fast = matches!(opts.format, OutputFormat::Gnu);
     let n = batch.len();
     let round = FORMAT_CHUNK * 2 * rayon::current_num_threads().max(1);
     let mut start = 0;
@@ -854,6 +888,9 @@ fn write_batch<S: AsRef<str> + Sync>(
                 let mut text = String::new();
                 let mut notes = Vec::new();
                 for k in from..(from + FORMAT_CHUNK).min(end) {
+                    if gnu_fast && batch.format_gnu_fast(k, opts, &mut text) {
+                        continue;
+                    }
                     let ans = batch.answer(k);
                     if let Some(e) = &ans.error {
                         notes.push((ans.address.is_none(), e.clone()));

@@ -29,16 +29,20 @@ use super::symtab::{Sym, SymKind, SymbolTable};
 use crate::addr::Svma;
 use crate::binary::Binary;
 
-/// The gimli reader over [`SectionBytes`].
-pub(crate) type Reader = gimli::EndianReader<gimli::RunTimeEndian, SectionBytes>;
+/// The gimli reader: a slice of a section's bytes, which a [`SectionBytes`] owns.
+///
+/// The `'static` lifetime is a promise kept by ownership, not by the compiler: every value
+/// that holds readers (a `gimli::Dwarf`, an addr2line context, a split unit, a `.dwp`
+/// package) is stored next to the [`LoadedSections`] (or split-DWARF file sections) that own
+/// the bytes, declared before them so it is dropped first, and nothing derived from a reader
+/// leaves this module and `split_dwarf` without being copied. A plain slice makes cloning a
+/// reader free: gimli clones readers all the time, and a reference-counted owner made every
+/// clone an atomic operation on one counter shared by all worker threads.
+pub(crate) type Reader = gimli::EndianSlice<'static, gimli::RunTimeEndian>;
 
 /// The bytes of one DWARF section: a range of the mapped file (no copy) or, for a
 /// compressed section, its decompressed bytes. Cloning shares the bytes, so every worker
 /// of [`ElfSymbolizer::frames_batch_parallel`] reads the same memory.
-///
-/// gimli dereferences the reader's bytes on every read, so the slice is kept as a raw
-/// pointer and length next to the owner that keeps it alive: a dereference is two loads,
-/// not a match, an `Arc` hop and a bounds check.
 #[derive(Clone)]
 pub(crate) struct SectionBytes {
     ptr: *const u8,
@@ -114,6 +118,20 @@ impl std::ops::Deref for SectionBytes {
     }
 }
 
+impl SectionBytes {
+    /// A reader over the bytes.
+    ///
+    /// # Safety
+    /// The reader (and every reader or value made from it) must not be used after the
+    /// last clone of `self` is dropped: see [`Reader`].
+    pub(crate) unsafe fn reader(&self, endian: gimli::RunTimeEndian) -> Reader {
+        // SAFETY: `ptr..ptr + len` is valid while a clone of `self` lives (see `Deref`);
+        // the caller keeps one alive as long as the reader is used.
+        let bytes: &'static [u8] = unsafe { std::slice::from_raw_parts(self.ptr, self.len) };
+        gimli::EndianSlice::new(bytes, endian)
+    }
+}
+
 impl std::fmt::Debug for SectionBytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SectionBytes({} bytes)", self.len())
@@ -125,12 +143,6 @@ impl std::fmt::Debug for SectionBytes {
 unsafe impl Send for SectionBytes {}
 // SAFETY: see above.
 unsafe impl Sync for SectionBytes {}
-// SAFETY: the bytes live behind an `Arc` (the file's read-only mapping, which lives as long
-// as the `Binary`, or a shared buffer); moving or cloning a `SectionBytes` never moves or
-// changes them, and clones deref to the same address.
-unsafe impl gimli::StableDeref for SectionBytes {}
-// SAFETY: see above; a clone shares the same `Arc` and therefore the same address.
-unsafe impl gimli::CloneStableDeref for SectionBytes {}
 
 /// The DWARF sections of one file, loaded once and shared by every DWARF context built
 /// over them.
@@ -139,9 +151,10 @@ type Sections = Arc<LoadedSections>;
 /// See [`Sections`].
 pub(crate) struct LoadedSections {
     little_endian: bool,
-    list: Vec<(gimli::SectionId, SectionBytes)>,
-    /// Loader of the split units (`.dwo` / `.dwp`) of skeleton units in `list`.
+    /// Loader of the split units (`.dwo` / `.dwp`) of skeleton units in `list`. Before
+    /// `list`: split units may hold readers of their skeleton's sections.
     split: SplitDwarf,
+    list: Vec<(gimli::SectionId, SectionBytes)>,
 }
 
 /// Where the frames of an answer came from.
@@ -223,8 +236,6 @@ pub struct Lookup {
 /// A DWARF context over the mapped sections (decompressed ones in shared buffers).
 pub(crate) struct Dwarf {
     ctx: addr2line::Context<Reader>,
-    /// The sections `ctx` reads (and their split-DWARF loader).
-    sections: Sections,
     /// Names and start line per DIE (unit offset, DIE offset): big batches meet the same
     /// (inlined) functions again and again, and the `DW_AT_abstract_origin` walk plus
     /// demangling cost more than the lookup itself.
@@ -241,6 +252,9 @@ pub(crate) struct Dwarf {
     cross: CrossUnits,
     /// The `.debug_info` offset of the unit that answered the last lookup (0: none).
     last_unit: std::cell::Cell<u64>,
+    /// The sections `ctx` reads (and their split-DWARF loader). Last: the readers of
+    /// `ctx` and `cross` point into them (see [`Reader`]).
+    sections: Sections,
 }
 
 /// The units of the primary `.debug_info`, for following references into another unit
@@ -289,7 +303,7 @@ impl CrossUnits {
             .units
             .borrow_mut()
             .entry(start(header))
-            .or_insert_with(|| self.dwarf.unit(header.clone()).ok().map(Arc::new))
+            .or_insert_with(|| self.dwarf.unit(*header).ok().map(Arc::new))
             .clone()?;
         Some((unit, offset))
     }
@@ -439,12 +453,13 @@ impl Dwarf {
             gimli::RunTimeEndian::Big
         };
         let load = |id: gimli::SectionId| -> Result<Reader, gimli::Error> {
-            let bytes = sections
-                .list
-                .iter()
-                .find(|(i, _)| *i == id)
-                .map_or_else(SectionBytes::empty, |(_, b)| b.clone());
-            Ok(gimli::EndianReader::new(bytes, endian))
+            Ok(match sections.list.iter().find(|(i, _)| *i == id) {
+                // SAFETY: the readers go into the shared `gimli::Dwarf` and the contexts
+                // built on it, which are dropped before `sections` (field order of `Dwarf`
+                // and `ElfSymbolizer`), and `sections` owns the bytes.
+                Some((_, b)) => unsafe { b.reader(endian) },
+                None => gimli::EndianSlice::new(&[], endian),
+            })
         };
         let dwarf = shared
             .get_or_init(|| {
@@ -704,6 +719,9 @@ pub struct ElfSymbolizer {
     bin: Arc<Binary>,
     debug: Option<Arc<Binary>>,
     dwarf: OnceCell<Result<Option<Dwarf>, String>>,
+    /// Shared with the workers of [`Self::frames_batch_parallel`]. Before `sections`: its
+    /// readers point into them (see [`Reader`]).
+    gimli_dwarf: SharedDwarf,
     /// Shared with the workers of [`Self::frames_batch_parallel`].
     sections: Arc<OnceLock<Result<Option<Sections>, String>>>,
     symtab: Arc<OnceLock<SymbolTable>>,
@@ -712,8 +730,6 @@ pub struct ElfSymbolizer {
     /// `None`: not a Go binary.
     go: Arc<OnceLock<Option<Result<GoPclntab, PclntabError>>>>,
     source: SymbolSource,
-    /// Shared with the workers of [`Self::frames_batch_parallel`].
-    gimli_dwarf: SharedDwarf,
     /// Shared names of symbol-table symbols, keyed by the symbol's address in its table.
     sym_names: RefCell<HashMap<usize, SymNames, FastHash>>,
     /// Shared strings of Go pclntab frames, by content.
@@ -868,18 +884,25 @@ impl ElfSymbolizer {
     }
 
     fn symtab(&self) -> &SymbolTable {
-        self.symtab.get_or_init(|| {
-            let table = |data: &[u8]| {
-                object::File::parse(data)
-                    .map(|o| SymbolTable::from_object(&o, false))
-                    .unwrap_or_default()
-            };
-            let t = table(self.bin.data());
-            match &self.debug {
-                Some(d) if t.is_empty() => table(d.data()),
-                _ => t,
-            }
-        })
+        self.symtab.get_or_init(|| build_symtab(&self.bin, self.debug.as_ref()))
+    }
+
+    /// Start reading the DWARF sections (decompressing them) and the symbol table on the
+    /// rayon pool, so that work overlaps with the caller's own (reading requests, say);
+    /// the first lookup waits for whatever is not done yet. Nothing is started for sources
+    /// that do not read DWARF.
+    pub fn prefetch(&self) {
+        if !matches!(self.source, SymbolSource::Auto | SymbolSource::Dwarf) {
+            return;
+        }
+        let (sections, symtab) = (self.sections.clone(), self.symtab.clone());
+        let (bin, debug) = (self.bin.clone(), self.debug.clone());
+        rayon::spawn(move || {
+            symtab.get_or_init(|| build_symtab(&bin, debug.as_ref()));
+            let file = debug.as_ref().unwrap_or(&bin);
+            let split = SplitDwarf::new(bin.path(), debug.as_ref().map(|d| d.path()));
+            sections.get_or_init(|| load_sections(file, split));
+        });
     }
 
     fn dynsym(&self) -> &SymbolTable {
@@ -1221,7 +1244,48 @@ fn index(n: usize) -> u32 {
     u32::try_from(n).expect("fewer than 2^32 entries in a batch")
 }
 
+/// The frames of one answer of a [`BatchLookups`], borrowed (no [`Frame`] is made).
+#[derive(Clone, Copy)]
+pub(crate) struct CompactFrames<'a> {
+    frames: &'a [CompactFrame],
+    strings: &'a [Arc<str>],
+}
+
+/// One frame of [`CompactFrames`].
+pub(crate) struct FrameView<'a> {
+    pub(crate) function: &'a str,
+    pub(crate) system_name: &'a str,
+    pub(crate) file: &'a str,
+    pub(crate) line: u64,
+}
+
+impl<'a> CompactFrames<'a> {
+    /// Innermost first, as [`Lookup::frames`].
+    pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = FrameView<'a>> {
+        let s = |i: u32| -> &'a str { &self.strings[i as usize] };
+        self.frames.iter().map(move |f| FrameView {
+            function: s(f.function),
+            system_name: s(f.system_name),
+            file: s(f.file),
+            line: f.line,
+        })
+    }
+}
+
 impl BatchLookups {
+    /// The frames of position `k`; `None` when the lookup failed.
+    pub(crate) fn frames_of(&self, k: usize) -> Option<CompactFrames<'_>> {
+        let e = self.entries[self.idx[k] as usize];
+        if e.len == NO_INDEX {
+            return None;
+        }
+        let first = e.first as usize;
+        Some(CompactFrames {
+            frames: &self.frames[first..first + e.len as usize],
+            strings: &self.strings,
+        })
+    }
+
     /// The answer for position `k` of the batch.
     pub(crate) fn get(&self, k: usize) -> Result<Lookup, String> {
         let e = self.entries[self.idx[k] as usize];
@@ -1381,6 +1445,20 @@ impl CompactBuilder {
         out.entries.shrink_to_fit();
         out.strings.shrink_to_fit();
         out
+    }
+}
+
+/// The `.symtab` of `bin`, else that of its debug file.
+fn build_symtab(bin: &Binary, debug: Option<&Arc<Binary>>) -> SymbolTable {
+    let table = |data: &[u8]| {
+        object::File::parse(data)
+            .map(|o| SymbolTable::from_object(&o, false))
+            .unwrap_or_default()
+    };
+    let t = table(bin.data());
+    match debug {
+        Some(d) if t.is_empty() => table(d.data()),
+        _ => t,
     }
 }
 

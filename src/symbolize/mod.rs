@@ -398,6 +398,16 @@ impl ResolvedBatch {
         self.addrs[i]
     }
 
+    /// The frames of the code address at position `i`, borrowed from the batch; `None` for
+    /// answers that are not a successful code lookup (use [`get`](Self::get)).
+    pub(crate) fn code_frames(&self, i: usize) -> Option<elf::CompactFrames<'_>> {
+        let tag = self.tags[i];
+        if tag & DONE_TAG != 0 {
+            return None;
+        }
+        self.lookups.frames_of(tag as usize)
+    }
+
     /// The answer for the address at position `i`.
     pub fn get(&self, i: usize) -> Result<Resolved, ResolveError> {
         let tag = self.tags[i];

@@ -37,8 +37,9 @@ pub(crate) struct SplitDwarf {
     dwp_paths: Vec<PathBuf>,
     /// Directory of the binary, for relative `.dwo` paths.
     bin_dir: PathBuf,
-    /// The first candidate package that loads.
-    dwp: OnceLock<Option<(PathBuf, gimli::DwarfPackage<Reader>)>>,
+    /// The first candidate package that loads, and the sections its readers point into
+    /// (after it, so they are dropped after it).
+    dwp: OnceLock<Option<(PathBuf, gimli::DwarfPackage<Reader>, FileSections)>>,
     /// `.dwo` files by path: `None` when missing or unreadable.
     dwo_files: Mutex<HashMap<PathBuf, Option<Arc<FileSections>>>>,
     /// Messages about split units that could not be used, once per DWO id.
@@ -97,7 +98,7 @@ impl SplitDwarf {
     /// The split unit for `load`, made ready for use with its skeleton; `None` falls back
     /// to the skeleton.
     fn load(&self, load: &addr2line::SplitDwarfLoad<Reader>) -> Option<Arc<gimli::Dwarf<Reader>>> {
-        if let Some((dwp_path, dwp)) = self.dwp() {
+        if let Some((dwp_path, dwp, _)) = self.dwp() {
             match dwp.find_cu(load.dwo_id, &load.parent) {
                 Ok(Some(cu)) if usable(&cu, load.dwo_id) => return Some(Arc::new(cu)),
                 Ok(Some(_)) | Err(_) => {
@@ -118,7 +119,10 @@ impl SplitDwarf {
         for path in &candidates {
             let Some(file) = self.dwo_file(path) else { continue };
             let (endian, list) = &*file;
-            let Ok(mut dwarf) = gimli::Dwarf::load(|id| section(list, *endian, id.dwo_name())) else {
+            // SAFETY: `dwo_files` keeps `file` (which owns the bytes) as long as this loader
+            // lives, and the loader outlives the contexts that keep the split unit (it is
+            // part of the sections a context is dropped before).
+            let Ok(mut dwarf) = gimli::Dwarf::load(|id| unsafe { section(list, *endian, id.dwo_name()) }) else {
                 continue;
             };
             if usable(&dwarf, load.dwo_id) {
@@ -143,15 +147,18 @@ impl SplitDwarf {
     }
 
     /// The first candidate package that exists and parses, loaded on first use.
-    fn dwp(&self) -> Option<&(PathBuf, gimli::DwarfPackage<Reader>)> {
+    fn dwp(&self) -> Option<&(PathBuf, gimli::DwarfPackage<Reader>, FileSections)> {
         self.dwp
             .get_or_init(|| {
                 self.dwp_paths.iter().find_map(|p| {
                     let file = Arc::new(Binary::open(p).ok()?);
                     let (endian, list) = file_sections(&file)?;
-                    let empty = gimli::EndianReader::new(SectionBytes::empty(), endian);
-                    let dwp = gimli::DwarfPackage::load(|id| section(&list, endian, id.dwo_name()), empty).ok()?;
-                    Some((p.clone(), dwp))
+                    let empty = gimli::EndianSlice::new(&[], endian);
+                    // SAFETY: the package is stored with `list`, which owns the bytes, and
+                    // is dropped first (tuple order).
+                    let dwp =
+                        gimli::DwarfPackage::load(|id| unsafe { section(&list, endian, id.dwo_name()) }, empty).ok()?;
+                    Some((p.clone(), dwp, (endian, list)))
                 })
             })
             .as_ref()
@@ -241,15 +248,21 @@ const DWO_SECTIONS: &[gimli::SectionId] = &[
 ];
 
 /// A reader over the section called `name` in `list` (empty when absent).
-fn section(
+///
+/// # Safety
+/// As [`SectionBytes::reader`]: the reader must not be used once `list` is dropped.
+unsafe fn section(
     list: &[(gimli::SectionId, SectionBytes)],
     endian: gimli::RunTimeEndian,
     name: Option<&str>,
 ) -> Result<Reader, gimli::Error> {
-    let bytes = name
-        .and_then(|n| list.iter().find(|(id, _)| id.dwo_name() == Some(n)))
-        .map_or_else(SectionBytes::empty, |(_, b)| b.clone());
-    Ok(gimli::EndianReader::new(bytes, endian))
+    Ok(
+        match name.and_then(|n| list.iter().find(|(id, _)| id.dwo_name() == Some(n))) {
+            // SAFETY: passed on to the caller.
+            Some((_, b)) => unsafe { b.reader(endian) },
+            None => gimli::EndianSlice::new(&[], endian),
+        },
+    )
 }
 
 #[cfg(unix)]
