@@ -252,6 +252,30 @@ impl Binary {
         &self.map
     }
 
+    /// Tell the kernel the pages holding `part` (a slice of [`data`](Self::data)) are not
+    /// needed for now, so they stop counting toward the process's memory: for compressed
+    /// debug sections, read once to decompress them. Reading `part` again later works (the
+    /// pages come back from the file). Slices outside the mapping are ignored.
+    #[cfg(unix)]
+    pub fn release_pages(&self, part: &[u8]) {
+        let start = (part.as_ptr() as usize).wrapping_sub(self.map.as_ptr() as usize);
+        if part.is_empty() || start.checked_add(part.len()).is_none_or(|end| end > self.map.len()) {
+            return;
+        }
+        // SAFETY: the mapping is a read-only shared file mapping (`Mmap::map`), for which
+        // MADV_DONTNEED only drops page-table entries: later reads fault the same file
+        // bytes back in, so no slice of it ever sees different contents. A failure only
+        // means the pages stay resident.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, part.len())
+        };
+    }
+
+    /// See the Unix version; elsewhere nothing is done.
+    #[cfg(not(unix))]
+    pub fn release_pages(&self, _part: &[u8]) {}
+
     /// `e_type`.
     pub fn kind(&self) -> ElfKind {
         self.kind

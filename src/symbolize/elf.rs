@@ -243,7 +243,9 @@ pub(crate) struct Dwarf {
     /// The names are indexes into `strings`, so an entry is 32 bytes.
     names: RefCell<HashMap<(u64, u64), CachedNames, FastHash>>,
     /// The function names of `names`, each spelling held once.
-    strings: RefCell<NameArena>,
+    /// Shared with the later contexts of the same batch worker (see
+    /// [`ElfSymbolizer::frames_compact`]), so a name keeps one string across windows.
+    strings: SharedArena,
     /// File names as shared strings, keyed by the address and length of the `&str` the
     /// context hands out (its line tables live as long as the context, so equal keys are
     /// the same file entry).
@@ -373,13 +375,16 @@ struct CachedNames {
     start_line: u64,
 }
 
+/// A [`NameArena`] for one thread.
+type SharedArena = std::rc::Rc<RefCell<NameArena>>;
+
 /// Shared strings, each spelling stored once and named by its index. Many DIEs (the
 /// abstract origins of one inlined function in every unit that inlines it) carry the
 /// same names; interning makes them one allocation.
 #[derive(Default)]
 struct NameArena {
     list: Vec<Arc<str>>,
-    index: HashMap<Arc<str>, u32>,
+    index: HashMap<Arc<str>, u32, FastHash>,
 }
 
 impl NameArena {
@@ -429,7 +434,14 @@ fn load_sections(file: &Arc<Binary>, split: SplitDwarf) -> Result<Option<Section
         .into_par_iter()
         .with_max_len(1)
         // A section that fails to decompress is treated as missing.
-        .filter_map(|(id, s)| Some((id, SectionBytes::from_section(file, s.uncompressed_data().ok()?))))
+        .filter_map(|(id, s)| {
+            let bytes = s.uncompressed_data().ok()?;
+            // The compressed bytes are not read again: give their pages back.
+            if let (Cow::Owned(_), Ok(raw)) = (&bytes, s.data()) {
+                file.release_pages(raw);
+            }
+            Some((id, SectionBytes::from_section(file, bytes)))
+        })
         .collect();
     Ok(Some(Arc::new(LoadedSections {
         little_endian: obj.is_little_endian(),
@@ -446,7 +458,7 @@ impl Dwarf {
     /// A context over `sections`. The `gimli::Dwarf` (with every unit's abbreviations parsed)
     /// is built once in `shared` and reused by every context of the same file, so workers of
     /// a parallel batch neither parse the abbreviations again nor hold copies of them.
-    fn load(sections: &Sections, shared: &SharedDwarf) -> Result<Dwarf, String> {
+    fn load(sections: &Sections, shared: &SharedDwarf, strings: SharedArena) -> Result<Dwarf, String> {
         let endian = if sections.little_endian {
             gimli::RunTimeEndian::Little
         } else {
@@ -473,7 +485,7 @@ impl Dwarf {
             ctx,
             sections: sections.clone(),
             names: Default::default(),
-            strings: Default::default(),
+            strings,
             files: Default::default(),
             last_unit: std::cell::Cell::new(0),
             cross: CrossUnits {
@@ -610,7 +622,7 @@ impl Dwarf {
 }
 
 /// The most DIEs [`Dwarf::frames`] keeps names for before it forgets them all.
-const NAME_CACHE_LIMIT: usize = 1 << 16;
+const NAME_CACHE_LIMIT: usize = 1 << 14;
 
 /// What llvm-symbolizer reads from a subprogram or inlined-subroutine DIE.
 #[derive(Default)]
@@ -736,6 +748,8 @@ pub struct ElfSymbolizer {
     strings: RefCell<HashSet<Arc<str>>>,
     /// Forced window size of batches (see [`Self::set_batch_window`]).
     batch_window: Option<usize>,
+    /// The function names of the DWARF context.
+    arena: SharedArena,
 }
 
 /// The shared strings of one symbol-table symbol, made on first use.
@@ -773,6 +787,7 @@ impl ElfSymbolizer {
             sym_names: RefCell::default(),
             strings: RefCell::default(),
             batch_window: None,
+            arena: SharedArena::default(),
         }
     }
 
@@ -874,7 +889,7 @@ impl ElfSymbolizer {
     /// The DWARF context, built on first use. An error is cached and returned each time.
     fn dwarf(&self) -> Result<Option<&Dwarf>, String> {
         let load = || match self.dwarf_sections()? {
-            Some(s) => Dwarf::load(s, &self.gimli_dwarf).map(Some),
+            Some(s) => Dwarf::load(s, &self.gimli_dwarf, self.arena.clone()).map(Some),
             None => Ok(None),
         };
         match self.dwarf.get_or_init(load) {
@@ -1107,25 +1122,23 @@ impl ElfSymbolizer {
             }
             idx[pos as usize] = (uniq.len() - 1) as u32;
         }
-        let mut b = self.frames_distinct(&uniq, threads);
-        b.idx = idx;
-        b
+        BatchLookups::new(self.frames_distinct(&uniq, threads), idx)
     }
 
     /// [`frames`](Self::frames) for each of the sorted, distinct `uniq`, on up to
     /// `threads` workers (see [`frames_batch_parallel`](Self::frames_batch_parallel)).
-    fn frames_distinct(&self, uniq: &[Svma], threads: usize) -> BatchLookups {
+    fn frames_distinct(&self, uniq: &[Svma], threads: usize) -> Vec<LookupPart> {
         use rayon::prelude::*;
         let threads = threads.max(1);
         let dwarf_first = matches!(self.source, SymbolSource::Auto | SymbolSource::Dwarf)
             && matches!(self.dwarf_sections(), Ok(Some(_)));
         let small = uniq.len() < 1000 && self.batch_window.is_none();
         if small || !dwarf_first || self.pclntab.is_some() {
-            let mut b = CompactBuilder::new();
+            let mut b = CompactBuilder::new(uniq.len());
             for &a in uniq {
                 b.push(self.frames(a));
             }
-            return b.finish();
+            return vec![b.finish()];
         }
         // Build the shared tables once, before the workers race for them.
         self.symtab();
@@ -1135,7 +1148,7 @@ impl ElfSymbolizer {
         let (bin, debug, source) = (&self.bin, &self.debug, self.source);
         let (sections, symtab, dynsym, go) = (&self.sections, &self.symtab, &self.dynsym, &self.go);
         let gimli_dwarf = &self.gimli_dwarf;
-        let worker = || ElfSymbolizer {
+        let worker = |arena: &SharedArena| ElfSymbolizer {
             bin: bin.clone(),
             debug: debug.clone(),
             dwarf: OnceCell::new(),
@@ -1149,6 +1162,7 @@ impl ElfSymbolizer {
             sym_names: RefCell::default(),
             strings: RefCell::default(),
             batch_window: None,
+            arena: arena.clone(),
         };
         // Each worker answers one contiguous run of addresses, in windows: a DWARF context
         // keeps every unit it parsed (line table, function tree) until dropped, and sorted
@@ -1159,32 +1173,28 @@ impl ElfSymbolizer {
         let window = self
             .batch_window
             .unwrap_or_else(|| chunk.div_ceil(WINDOWS_PER_WORKER).max(MIN_WINDOW));
-        let parts: Vec<CompactBuilder> = uniq
+        let parts: Vec<LookupPart> = uniq
             .par_chunks(chunk)
             .with_max_len(1)
             .map(|part| {
-                let mut w = worker();
-                let mut b = CompactBuilder::new();
+                let arena = SharedArena::default();
+                let mut w = worker(&arena);
+                let mut b = CompactBuilder::new(part.len());
                 let (mut since, mut prev_unit) = (0usize, 0u64);
                 for &a in part {
                     b.push(w.frames(a));
                     let unit = w.last_dwarf_unit();
                     since += 1;
                     if since >= window && unit != 0 && prev_unit != 0 && unit != prev_unit {
-                        w = worker();
-                        b.new_window();
+                        w = worker(&arena);
                         since = 0;
                     }
                     prev_unit = unit;
                 }
-                b
+                b.finish()
             })
             .collect();
-        let mut all = CompactBuilder::new();
-        for p in parts {
-            all.append(p);
-        }
-        all.finish()
+        parts
     }
 }
 
@@ -1196,24 +1206,39 @@ const WINDOWS_PER_WORKER: usize = 4;
 const MIN_WINDOW: usize = 4096;
 
 /// The answers of a batch of lookups ([`ElfSymbolizer::frames_compact`]), kept compactly:
-/// each frame is six numbers, its strings indexes into one shared list, so a batch of
-/// 100,000 answers holds a few megabytes instead of tens. [`get`](Self::get) makes the
+/// each frame is six 32-bit numbers, its strings indexes into one shared list, so a batch
+/// of 100,000 answers holds a few megabytes instead of tens. [`get`](Self::get) makes the
 /// [`Lookup`] of one position when it is needed; the batch can be read from several
 /// threads at once.
 #[derive(Debug, Default)]
 pub(crate) struct BatchLookups {
+    /// The answers of consecutive runs of distinct addresses (one per worker).
+    parts: Vec<LookupPart>,
+    /// The first distinct address of each part.
+    starts: Vec<usize>,
+    /// The distinct address of each position of the batch.
+    idx: Vec<u32>,
+}
+
+/// The answers of one run of distinct addresses of a [`BatchLookups`].
+#[derive(Debug, Default)]
+struct LookupPart {
     /// One per distinct address.
     entries: Vec<CompactEntry>,
     frames: Vec<CompactFrame>,
+    /// The line and start line of frames where either does not fit in 32 bits (their
+    /// [`CompactFrame`] says [`WIDE`]), by frame index.
+    wide: HashMap<u32, (u64, u64)>,
     /// Index 0 is the empty string.
     strings: Vec<Arc<str>>,
     errors: Vec<String>,
-    /// The entry of each position of the batch.
-    idx: Vec<u32>,
 }
 
 /// No string (the symbol of a [`CompactEntry`]) or an error entry (its `len`).
 const NO_INDEX: u32 = u32::MAX;
+
+/// A [`CompactFrame`] line whose values are in [`BatchLookups::wide`].
+const WIDE: u32 = u32::MAX;
 
 /// One answer of a [`BatchLookups`]: `len` frames from `first`, or with `len ==
 /// NO_INDEX` the error `errors[first]`.
@@ -1227,15 +1252,16 @@ struct CompactEntry {
     offset: u64,
 }
 
-/// A [`Frame`] whose strings are indexes into [`BatchLookups::strings`].
+/// A [`Frame`] whose strings are indexes into [`BatchLookups::strings`]; `line` is
+/// [`WIDE`] when the line or start line needs more than 32 bits.
 #[derive(Debug, Clone, Copy)]
 struct CompactFrame {
     function: u32,
     system_name: u32,
     file: u32,
     column: u32,
-    line: u64,
-    start_line: u64,
+    line: u32,
+    start_line: u32,
 }
 
 /// Index conversions of [`BatchLookups`]; counts beyond `u32` cannot be reached (a
@@ -1247,8 +1273,9 @@ fn index(n: usize) -> u32 {
 /// The frames of one answer of a [`BatchLookups`], borrowed (no [`Frame`] is made).
 #[derive(Clone, Copy)]
 pub(crate) struct CompactFrames<'a> {
-    frames: &'a [CompactFrame],
-    strings: &'a [Arc<str>],
+    batch: &'a LookupPart,
+    first: usize,
+    len: usize,
 }
 
 /// One frame of [`CompactFrames`].
@@ -1262,47 +1289,63 @@ pub(crate) struct FrameView<'a> {
 impl<'a> CompactFrames<'a> {
     /// Innermost first, as [`Lookup::frames`].
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = FrameView<'a>> {
-        let s = |i: u32| -> &'a str { &self.strings[i as usize] };
-        self.frames.iter().map(move |f| FrameView {
-            function: s(f.function),
-            system_name: s(f.system_name),
-            file: s(f.file),
-            line: f.line,
+        let b = self.batch;
+        (self.first..self.first + self.len).map(move |i| {
+            let f = &b.frames[i];
+            FrameView {
+                function: &b.strings[f.function as usize],
+                system_name: &b.strings[f.system_name as usize],
+                file: &b.strings[f.file as usize],
+                line: b.lines(i).0,
+            }
         })
     }
 }
 
-impl BatchLookups {
-    /// The frames of position `k`; `None` when the lookup failed.
-    pub(crate) fn frames_of(&self, k: usize) -> Option<CompactFrames<'_>> {
-        let e = self.entries[self.idx[k] as usize];
+impl LookupPart {
+    /// The line and start line of frame `i`.
+    fn lines(&self, i: usize) -> (u64, u64) {
+        let f = &self.frames[i];
+        if f.line == WIDE {
+            self.wide.get(&index(i)).copied().unwrap_or_default()
+        } else {
+            (u64::from(f.line), u64::from(f.start_line))
+        }
+    }
+
+    /// The frames of entry `k`; `None` when the lookup failed.
+    fn frames_of(&self, k: usize) -> Option<CompactFrames<'_>> {
+        let e = self.entries[k];
         if e.len == NO_INDEX {
             return None;
         }
-        let first = e.first as usize;
         Some(CompactFrames {
-            frames: &self.frames[first..first + e.len as usize],
-            strings: &self.strings,
+            batch: self,
+            first: e.first as usize,
+            len: e.len as usize,
         })
     }
 
-    /// The answer for position `k` of the batch.
-    pub(crate) fn get(&self, k: usize) -> Result<Lookup, String> {
-        let e = self.entries[self.idx[k] as usize];
+    /// The answer of entry `k`.
+    fn get(&self, k: usize) -> Result<Lookup, String> {
+        let e = self.entries[k];
         if e.len == NO_INDEX {
             return Err(self.errors[e.first as usize].clone());
         }
         let s = |i: u32| self.strings[i as usize].clone();
         let first = e.first as usize;
-        let frames = self.frames[first..first + e.len as usize]
-            .iter()
-            .map(|f| Frame {
-                function: s(f.function),
-                system_name: s(f.system_name),
-                file: s(f.file),
-                line: f.line,
-                column: u64::from(f.column),
-                start_line: f.start_line,
+        let frames = (first..first + e.len as usize)
+            .map(|i| {
+                let f = &self.frames[i];
+                let (line, start_line) = self.lines(i);
+                Frame {
+                    function: s(f.function),
+                    system_name: s(f.system_name),
+                    file: s(f.file),
+                    line,
+                    column: u64::from(f.column),
+                    start_line,
+                }
             })
             .collect();
         Ok(Lookup {
@@ -1313,37 +1356,61 @@ impl BatchLookups {
     }
 }
 
-/// Builds a [`BatchLookups`]. Strings are interned by content; the address of their shared
-/// buffer is the fast path (a symbolizer hands out the same `Arc<str>` for the same name or
-/// file), valid within one window: [`new_window`](Self::new_window) forgets the addresses
-/// when the symbolizer that made them is dropped.
+impl BatchLookups {
+    /// The answers of consecutive runs of the distinct addresses, and the distinct address
+    /// of each position.
+    fn new(parts: Vec<LookupPart>, idx: Vec<u32>) -> BatchLookups {
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut n = 0;
+        for p in &parts {
+            starts.push(n);
+            n += p.entries.len();
+        }
+        BatchLookups { parts, starts, idx }
+    }
+
+    /// The part and entry of position `k`.
+    fn locate(&self, k: usize) -> (&LookupPart, usize) {
+        let i = self.idx[k] as usize;
+        let p = self.starts.partition_point(|&s| s <= i) - 1;
+        (&self.parts[p], i - self.starts[p])
+    }
+
+    /// The frames of position `k`; `None` when the lookup failed.
+    pub(crate) fn frames_of(&self, k: usize) -> Option<CompactFrames<'_>> {
+        let (p, i) = self.locate(k);
+        p.frames_of(i)
+    }
+
+    /// The answer for position `k` of the batch.
+    pub(crate) fn get(&self, k: usize) -> Result<Lookup, String> {
+        let (p, i) = self.locate(k);
+        p.get(i)
+    }
+}
+
+/// Builds the [`LookupPart`] of one worker. Strings are interned by the address of their
+/// shared buffer: the symbolizer hands out one `Arc<str>` per name or file (per window for
+/// files and symbol-table names, per worker for DWARF function names), and the part keeps
+/// every string it interned, so no address is reused for another string while it is in
+/// `ids`.
 struct CompactBuilder {
-    out: BatchLookups,
-    /// Buffer address → index, for strings alive in `out.strings` or `keep`.
+    out: LookupPart,
+    /// Buffer address → index into `out.strings`.
     ids: HashMap<usize, u32, FastHash>,
-    by_content: HashMap<Arc<str>, u32>,
-    /// Strings whose address is in `ids` but which are not in `out.strings` (a second
-    /// buffer with the same content), kept alive so their address stays theirs.
-    keep: Vec<Arc<str>>,
 }
 
 impl CompactBuilder {
-    fn new() -> CompactBuilder {
+    /// A builder for the answers of `n` distinct addresses.
+    fn new(n: usize) -> CompactBuilder {
         CompactBuilder {
-            out: BatchLookups {
+            out: LookupPart {
+                entries: Vec::with_capacity(n),
                 strings: vec![Arc::from("")],
-                ..BatchLookups::default()
+                ..LookupPart::default()
             },
             ids: HashMap::default(),
-            by_content: HashMap::new(),
-            keep: Vec::new(),
         }
-    }
-
-    /// The strings of the coming answers come from a new symbolizer.
-    fn new_window(&mut self) {
-        self.ids.clear();
-        self.keep.clear();
     }
 
     fn id(&mut self, s: &Arc<str>) -> u32 {
@@ -1354,20 +1421,26 @@ impl CompactBuilder {
         if let Some(&i) = self.ids.get(&key) {
             return i;
         }
-        let i = match self.by_content.get(&**s) {
-            Some(&i) => {
-                self.keep.push(s.clone());
-                i
-            }
-            None => {
-                let i = index(self.out.strings.len());
-                self.out.strings.push(s.clone());
-                self.by_content.insert(s.clone(), i);
-                i
-            }
-        };
+        let i = index(self.out.strings.len());
+        self.out.strings.push(s.clone());
         self.ids.insert(key, i);
         i
+    }
+
+    /// Room for `more` frames. Past the first answers, the vector grows to the size the
+    /// answers so far predict for all of them (plus a little), not to double its size.
+    fn reserve_frames(&mut self, more: usize) {
+        let v = &mut self.out.frames;
+        if v.len() + more <= v.capacity() {
+            return;
+        }
+        let (done, all) = (self.out.entries.len(), self.out.entries.capacity());
+        if done >= 1024 {
+            let predicted = v.len() * all / done + v.len() / 8;
+            v.reserve_exact(predicted.max(v.len() + more).saturating_sub(v.len()));
+        } else {
+            v.reserve(more);
+        }
     }
 
     /// Add the answer of the next distinct address.
@@ -1385,15 +1458,25 @@ impl CompactBuilder {
             }
             Ok(l) => {
                 let first = index(self.out.frames.len());
+                self.reserve_frames(l.frames.len());
                 for f in &l.frames {
+                    let narrow = |v: u64| u32::try_from(v).ok().filter(|&v| v != WIDE);
+                    let (line, start_line) = match (narrow(f.line), narrow(f.start_line)) {
+                        (Some(l), Some(s)) => (l, s),
+                        _ => {
+                            let i = index(self.out.frames.len());
+                            self.out.wide.insert(i, (f.line, f.start_line));
+                            (WIDE, 0)
+                        }
+                    };
                     let frame = CompactFrame {
                         function: self.id(&f.function),
                         system_name: self.id(&f.system_name),
                         file: self.id(&f.file),
                         // DWARF columns are 32-bit; a larger value cannot come from a lookup.
                         column: u32::try_from(f.column).unwrap_or(u32::MAX),
-                        line: f.line,
-                        start_line: f.start_line,
+                        line,
+                        start_line,
                     };
                     self.out.frames.push(frame);
                 }
@@ -1413,36 +1496,9 @@ impl CompactBuilder {
         self.out.entries.push(entry);
     }
 
-    /// Add the entries of `other` after this builder's (the next run of addresses).
-    fn append(&mut self, other: CompactBuilder) {
-        let o = other.out;
-        // `other`'s string i > 0 becomes `base + i - 1`; 0 stays the empty string.
-        let base = index(self.out.strings.len());
-        let map = |i: u32| if i == 0 || i == NO_INDEX { i } else { base + i - 1 };
-        self.out.strings.extend(o.strings.into_iter().skip(1));
-        let (frame_base, error_base) = (index(self.out.frames.len()), index(self.out.errors.len()));
-        self.out.frames.extend(o.frames.into_iter().map(|f| CompactFrame {
-            function: map(f.function),
-            system_name: map(f.system_name),
-            file: map(f.file),
-            ..f
-        }));
-        self.out.errors.extend(o.errors);
-        self.out.entries.extend(o.entries.into_iter().map(|e| CompactEntry {
-            first: if e.len == NO_INDEX {
-                error_base + e.first
-            } else {
-                frame_base + e.first
-            },
-            symbol: map(e.symbol),
-            ..e
-        }));
-    }
-
-    fn finish(self) -> BatchLookups {
+    fn finish(self) -> LookupPart {
         let mut out = self.out;
         out.frames.shrink_to_fit();
-        out.entries.shrink_to_fit();
         out.strings.shrink_to_fit();
         out
     }
