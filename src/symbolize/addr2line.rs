@@ -380,7 +380,7 @@ impl Addr2line {
             maps_line: Option<MapsLine>,
             addrs: Vec<RuntimeAddr>,
         }
-        let mut slots: Vec<Slot> = Vec::with_capacity(inputs.len());
+        let mut slots = Slots::default();
         let mut finals: Vec<Answer> = Vec::new();
         let mut group_of: HashMap<(BinaryHandle, Option<MapsLine>), u32> = HashMap::new();
         let mut groups: Vec<Group> = Vec::new();
@@ -543,6 +543,36 @@ enum Slot {
     Group(u32, u32),
 }
 
+/// The slots of a [`PreparedBatch`]. The usual batch (every request an address in the
+/// one `-e` binary) needs no list: request `k` is address `k` of group 0.
+#[derive(Debug, Default)]
+struct Slots {
+    len: usize,
+    /// `None` while every slot so far is `Group(0, k)`.
+    list: Option<Vec<Slot>>,
+}
+
+impl Slots {
+    fn push(&mut self, s: Slot) {
+        let k = self.len;
+        self.len += 1;
+        if let Some(list) = &mut self.list {
+            list.push(s);
+        } else if !matches!(s, Slot::Group(0, i) if i as usize == k) {
+            let mut list: Vec<Slot> = (0..k).map(|i| Slot::Group(0, slot_index(i))).collect();
+            list.push(s);
+            self.list = Some(list);
+        }
+    }
+
+    fn get(&self, k: usize) -> Slot {
+        match &self.list {
+            Some(list) => list[k],
+            None => Slot::Group(0, slot_index(k)),
+        }
+    }
+}
+
 fn slot_index(i: usize) -> u32 {
     u32::try_from(i).expect("fewer than 2^32 requests in a batch")
 }
@@ -561,7 +591,7 @@ struct PreparedGroup {
 #[derive(Debug)]
 pub struct PreparedBatch<'a, S> {
     inputs: &'a [S],
-    slots: Vec<Slot>,
+    slots: Slots,
     finals: Vec<Answer>,
     groups: Vec<PreparedGroup>,
 }
@@ -569,19 +599,19 @@ pub struct PreparedBatch<'a, S> {
 impl<S: AsRef<str>> PreparedBatch<'_, S> {
     /// The number of requests.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.slots.len
     }
 
     /// There are no requests.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.slots.len == 0
     }
 
     /// [`format_gnu_into`] of the answer of request `k`, made from the batch's compact
     /// frames when the request is a successful code lookup; `false` (nothing written) for
     /// any other request, whose [`answer`](Self::answer) the caller formats instead.
     fn format_gnu_fast(&self, k: usize, o: &Addr2lineOptions, out: &mut String) -> bool {
-        let Slot::Group(g, i) = self.slots[k] else {
+        let Slot::Group(g, i) = self.slots.get(k) else {
             return false;
         };
         let g = &self.groups[g as usize];
@@ -594,7 +624,7 @@ impl<S: AsRef<str>> PreparedBatch<'_, S> {
 
     /// The answer of request `k`.
     pub fn answer(&self, k: usize) -> Answer {
-        match self.slots[k] {
+        match self.slots.get(k) {
             Slot::Final(f) => self.finals[f as usize].clone(),
             Slot::Group(g, i) => {
                 let g = &self.groups[g as usize];

@@ -1086,7 +1086,7 @@ impl ElfSymbolizer {
     /// [`frames`](Self::frames) for many addresses; duplicates are looked up once.
     /// The result is in the order of `addrs`.
     pub fn frames_batch(&self, addrs: &[Svma]) -> Vec<Result<Lookup, String>> {
-        let b = self.frames_compact(addrs, 1);
+        let b = self.frames_compact(addrs.to_vec(), 1);
         (0..addrs.len()).map(|k| b.get(k)).collect()
     }
 
@@ -1097,25 +1097,25 @@ impl ElfSymbolizer {
     /// context is not `Sync`). Sequential when that does not pay: fewer than 1000
     /// distinct addresses, no DWARF answering first, or an installed pclntab reader.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup, String>> {
-        let b = self.frames_compact(addrs, threads);
+        let b = self.frames_compact(addrs.to_vec(), threads);
         (0..addrs.len()).map(|k| b.get(k)).collect()
     }
 
     /// The lookups of [`frames_batch_parallel`](Self::frames_batch_parallel), kept in a
     /// compact form ([`BatchLookups`]) and made into [`Lookup`]s on demand, by position in
     /// `addrs`.
-    pub(crate) fn frames_compact(&self, addrs: &[Svma], threads: usize) -> BatchLookups {
+    pub(crate) fn frames_compact(&self, addrs: Vec<Svma>, threads: usize) -> BatchLookups {
         // Sort (address, position) pairs once: the distinct addresses and, for each
         // position, the index of its answer (no binary search per use).
+        let n = addrs.len();
         let mut order: Vec<(Svma, u32)> = addrs
-            .iter()
-            .copied()
+            .into_iter()
             .zip(0..)
             .map(|(a, i): (Svma, usize)| (a, u32::try_from(i).expect("fewer than 2^32 addresses in a batch")))
             .collect();
         order.sort_unstable();
         let mut uniq: Vec<Svma> = Vec::new();
-        let mut idx = vec![0u32; addrs.len()];
+        let mut idx = vec![0u32; n];
         for (a, pos) in order {
             if uniq.last() != Some(&a) {
                 uniq.push(a);
@@ -1200,7 +1200,7 @@ impl ElfSymbolizer {
 
 /// How many DWARF contexts each worker of a big batch goes through (see
 /// [`ElfSymbolizer::frames_compact`]).
-const WINDOWS_PER_WORKER: usize = 4;
+const WINDOWS_PER_WORKER: usize = 6;
 
 /// The fewest addresses a window of a batch has.
 const MIN_WINDOW: usize = 4096;

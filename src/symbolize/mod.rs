@@ -323,8 +323,7 @@ impl Symbolizer {
             })
             .collect();
         // Second pass: the batch lookup.
-        let lookups = sym.frames_compact(&code, rayon::current_num_threads());
-        drop(code);
+        let lookups = sym.frames_compact(code, rayon::current_num_threads());
         ResolvedBatch {
             bin: bin.clone(),
             range,
