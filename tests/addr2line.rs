@@ -458,6 +458,39 @@ fn answers_stream_one_request_at_a_time() {
     assert!(child.wait().unwrap().success());
 }
 
+/// A batch on a one-thread pool finishes. The DWARF sections are read ahead on a thread
+/// of their own while requests are read; when that was a task of the (rayon) pool, the
+/// one pool thread could wait for the sections that the main thread was loading with the
+/// pool's help, and a one-address batch hung every time. The child is killed after two
+/// minutes (a hang, not a slow run: the answer takes milliseconds).
+#[test]
+fn batch_on_one_thread_does_not_deadlock() {
+    let mut child = Command::new(EXE)
+        .args(["addr2line", "--batch", "-f", "-e"])
+        .arg(native("bin/cdemo"))
+        .env("RAYON_NUM_THREADS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"10e0\n").unwrap();
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("pprofsym addr2line --batch with RAYON_NUM_THREADS=1 did not finish (deadlock)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    assert!(out.starts_with("main\n./src/cdemo.c:"), "{out}");
+}
+
 #[test]
 fn runtime_addresses_through_maps_equal_expected() {
     let exp = golden("cdemo.maps.expected.json");

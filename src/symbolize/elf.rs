@@ -902,22 +902,28 @@ impl ElfSymbolizer {
         self.symtab.get_or_init(|| build_symtab(&self.bin, self.debug.as_ref()))
     }
 
-    /// Start reading the DWARF sections (decompressing them) and the symbol table on the
-    /// rayon pool, so that work overlaps with the caller's own (reading requests, say);
-    /// the first lookup waits for whatever is not done yet. Nothing is started for sources
-    /// that do not read DWARF.
+    /// Start reading the DWARF sections (decompressing them) and the symbol table on a
+    /// thread of its own, so that work overlaps with the caller's own (reading requests,
+    /// say); the first lookup waits for whatever is not done yet. Nothing is started for
+    /// sources that do not read DWARF.
+    ///
+    /// Not a rayon task: the decompression runs on the rayon pool, and a pool thread
+    /// blocked here while the caller waited for the pool would deadlock a one-thread pool.
     pub fn prefetch(&self) {
         if !matches!(self.source, SymbolSource::Auto | SymbolSource::Dwarf) {
             return;
         }
         let (sections, symtab) = (self.sections.clone(), self.symtab.clone());
         let (bin, debug) = (self.bin.clone(), self.debug.clone());
-        rayon::spawn(move || {
-            symtab.get_or_init(|| build_symtab(&bin, debug.as_ref()));
-            let file = debug.as_ref().unwrap_or(&bin);
-            let split = SplitDwarf::new(bin.path(), debug.as_ref().map(|d| d.path()));
-            sections.get_or_init(|| load_sections(file, split));
-        });
+        // If no thread can be started, the first lookup does the work.
+        let _ = std::thread::Builder::new()
+            .name("pprofsym-prefetch".into())
+            .spawn(move || {
+                symtab.get_or_init(|| build_symtab(&bin, debug.as_ref()));
+                let file = debug.as_ref().unwrap_or(&bin);
+                let split = SplitDwarf::new(bin.path(), debug.as_ref().map(|d| d.path()));
+                sections.get_or_init(|| load_sections(file, split));
+            });
     }
 
     fn dynsym(&self) -> &SymbolTable {
