@@ -14,6 +14,15 @@
 //! each symbol table on its first use. An [`ElfSymbolizer`] is `Send` but not `Sync`
 //! (addr2line's `Context` caches in `OnceCell`s); [`ElfSymbolizer::frames_batch_parallel`]
 //! therefore builds one DWARF context per worker thread, over the same mapped sections.
+//!
+//! Batches are built for speed and memory together. The distinct addresses are sorted and
+//! split into one contiguous run per worker; a worker goes through its run in windows, each
+//! with a fresh DWARF context, because a context keeps every unit it parsed (line rows,
+//! function trees) and sorted addresses never go back to a unit they left. The answers are
+//! kept compactly ([`BatchLookups`]: 24 bytes a frame, strings as indexes) and turned into
+//! [`Lookup`]s, or formatted, one at a time when they are read. DWARF readers are plain
+//! slices of the sections ([`Reader`]), so the many reader copies gimli makes touch no
+//! shared reference count.
 
 use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
@@ -1099,9 +1108,10 @@ impl ElfSymbolizer {
     /// Like [`frames_batch`](Self::frames_batch), on `threads` workers. The sorted,
     /// deduplicated addresses are split into `threads` contiguous runs, so each worker
     /// parses mostly its own DWARF units. Workers share this symbolizer's mapped sections,
-    /// symbol tables and Go pclntab; each builds its own DWARF context (addr2line's
-    /// context is not `Sync`). Sequential when that does not pay: fewer than 1000
-    /// distinct addresses, no DWARF answering first, or an installed pclntab reader.
+    /// symbol tables and Go pclntab; each builds its own DWARF contexts (addr2line's
+    /// context is not `Sync`), a fresh one per window of its run (see the module docs).
+    /// Sequential when that does not pay: fewer than 1000 distinct addresses, no DWARF
+    /// answering first, or an installed pclntab reader.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup, String>> {
         let b = self.frames_compact(addrs.to_vec(), threads);
         (0..addrs.len()).map(|k| b.get(k)).collect()
