@@ -254,7 +254,7 @@ pub(crate) struct Dwarf {
     /// The function names of `names`, each spelling held once.
     /// Shared with the later contexts of the same batch worker (see
     /// [`ElfSymbolizer::frames_compact`]), so a name keeps one string across windows.
-    strings: SharedArena,
+    strings: RefCell<NameArena>,
     /// File names as shared strings, keyed by the address and length of the `&str` the
     /// context hands out (its line tables live as long as the context, so equal keys are
     /// the same file entry).
@@ -384,9 +384,6 @@ struct CachedNames {
     start_line: u64,
 }
 
-/// A [`NameArena`] for one thread.
-type SharedArena = std::rc::Rc<RefCell<NameArena>>;
-
 /// Shared strings, each spelling stored once and named by its index. Many DIEs (the
 /// abstract origins of one inlined function in every unit that inlines it) carry the
 /// same names; interning makes them one allocation.
@@ -467,7 +464,7 @@ impl Dwarf {
     /// A context over `sections`. The `gimli::Dwarf` (with every unit's abbreviations parsed)
     /// is built once in `shared` and reused by every context of the same file, so workers of
     /// a parallel batch neither parse the abbreviations again nor hold copies of them.
-    fn load(sections: &Sections, shared: &SharedDwarf, strings: SharedArena) -> Result<Dwarf, String> {
+    fn load(sections: &Sections, shared: &SharedDwarf, strings: NameArena) -> Result<Dwarf, String> {
         let endian = if sections.little_endian {
             gimli::RunTimeEndian::Little
         } else {
@@ -494,7 +491,7 @@ impl Dwarf {
             ctx,
             sections: sections.clone(),
             names: Default::default(),
-            strings,
+            strings: RefCell::new(strings),
             files: Default::default(),
             last_unit: std::cell::Cell::new(0),
             cross: CrossUnits {
@@ -757,8 +754,10 @@ pub struct ElfSymbolizer {
     strings: RefCell<HashSet<Arc<str>>>,
     /// Forced window size of batches (see [`Self::set_batch_window`]).
     batch_window: Option<usize>,
-    /// The function names of the DWARF context.
-    arena: SharedArena,
+    /// The names the DWARF context starts with (see [`Self::take_names`]).
+    arena: RefCell<NameArena>,
+    /// The names of the binary's sections, in section order, made on first use.
+    section_names: OnceCell<Arc<[Arc<str>]>>,
 }
 
 /// The shared strings of one symbol-table symbol, made on first use.
@@ -796,8 +795,25 @@ impl ElfSymbolizer {
             sym_names: RefCell::default(),
             strings: RefCell::default(),
             batch_window: None,
-            arena: SharedArena::default(),
+            arena: RefCell::default(),
+            section_names: OnceCell::new(),
         }
+    }
+
+    /// The function names interned so far, taken (for the next window's context, so a name
+    /// keeps one string across a batch worker's windows).
+    fn take_names(&self) -> NameArena {
+        match self.dwarf.get() {
+            Some(Ok(Some(d))) => d.strings.take(),
+            _ => self.arena.take(),
+        }
+    }
+
+    /// The names of the binary's sections, in the order of [`Binary::sections`], shared.
+    pub(crate) fn section_names(&self) -> Arc<[Arc<str>]> {
+        self.section_names
+            .get_or_init(|| self.bin.sections().iter().map(|s| Arc::from(s.name.as_str())).collect())
+            .clone()
     }
 
     /// Make batch lookups use fresh DWARF contexts every `n` addresses (at the next unit
@@ -898,7 +914,7 @@ impl ElfSymbolizer {
     /// The DWARF context, built on first use. An error is cached and returned each time.
     fn dwarf(&self) -> Result<Option<&Dwarf>, String> {
         let load = || match self.dwarf_sections()? {
-            Some(s) => Dwarf::load(s, &self.gimli_dwarf, self.arena.clone()).map(Some),
+            Some(s) => Dwarf::load(s, &self.gimli_dwarf, self.arena.take()).map(Some),
             None => Ok(None),
         };
         match self.dwarf.get_or_init(load) {
@@ -1164,7 +1180,7 @@ impl ElfSymbolizer {
         let (bin, debug, source) = (&self.bin, &self.debug, self.source);
         let (sections, symtab, dynsym, go) = (&self.sections, &self.symtab, &self.dynsym, &self.go);
         let gimli_dwarf = &self.gimli_dwarf;
-        let worker = |arena: &SharedArena| ElfSymbolizer {
+        let worker = |arena: NameArena| ElfSymbolizer {
             bin: bin.clone(),
             debug: debug.clone(),
             dwarf: OnceCell::new(),
@@ -1178,7 +1194,8 @@ impl ElfSymbolizer {
             sym_names: RefCell::default(),
             strings: RefCell::default(),
             batch_window: None,
-            arena: arena.clone(),
+            arena: RefCell::new(arena),
+            section_names: OnceCell::new(),
         };
         // Each worker answers one contiguous run of addresses, in windows: a DWARF context
         // keeps every unit it parsed (line table, function tree) until dropped, and sorted
@@ -1193,8 +1210,7 @@ impl ElfSymbolizer {
             .par_chunks(chunk)
             .with_max_len(1)
             .map(|part| {
-                let arena = SharedArena::default();
-                let mut w = worker(&arena);
+                let mut w = worker(NameArena::default());
                 let mut b = CompactBuilder::new(part.len());
                 let (mut since, mut prev_unit) = (0usize, 0u64);
                 for &a in part {
@@ -1202,7 +1218,7 @@ impl ElfSymbolizer {
                     let unit = w.last_dwarf_unit();
                     since += 1;
                     if since >= window && unit != 0 && prev_unit != 0 && unit != prev_unit {
-                        w = worker(&arena);
+                        w = worker(w.take_names());
                         since = 0;
                     }
                     prev_unit = unit;
@@ -1533,6 +1549,13 @@ fn build_symtab(bin: &Binary, debug: Option<&Arc<Binary>>) -> SymbolTable {
         _ => t,
     }
 }
+
+// Symbolizers move between threads (one per binary, in batches and in callers' pools).
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<ElfSymbolizer>();
+    send::<super::Symbolizer>();
+};
 
 /// Demangle a symbol-table name: Rust first, then C++ (addr2line's `demangle_auto`).
 pub fn demangle(raw: &str) -> String {

@@ -328,7 +328,7 @@ impl Symbolizer {
             bin: bin.clone(),
             range,
             text,
-            section_names: bin.sections().iter().map(|s| Arc::from(s.name.as_str())).collect(),
+            section_names: sym.section_names(),
             addrs: addrs.to_vec(),
             tags,
             done,
@@ -372,7 +372,7 @@ pub struct ResolvedBatch {
     range: MappingRange,
     text: Option<Svma>,
     /// Section names, shared by every answer.
-    section_names: Vec<Arc<str>>,
+    section_names: Arc<[Arc<str>]>,
     addrs: Vec<RuntimeAddr>,
     /// Per position: [`DONE_TAG`] and an index into `done`, or an index into `lookups`.
     tags: Vec<u32>,
