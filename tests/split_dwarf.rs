@@ -141,6 +141,27 @@ fn parallel_batch_equals_sequential() {
     assert!(seq.iter().any(|l| l.as_ref().unwrap().frames.len() > 1));
 }
 
+/// Batches in windows of a few addresses (a fresh context at each unit change, loading the
+/// split parts again) answer as single lookups do, from loose `.dwo` files and from a
+/// `.dwp` package.
+#[test]
+fn windowed_batches_equal_single_lookups() {
+    for variant in ["dwarf5", "dwarf4-dwp"] {
+        let mut sym = symbolizer(&Path::new(SPLIT).join(variant).join("cdemo"));
+        let text = sym.binary().sections().iter().find(|s| s.name == ".text").unwrap().clone();
+        let start = text.addr.get();
+        let addrs: Vec<Svma> = (start..start + text.size).map(Svma).collect();
+        let single: Vec<_> = addrs.iter().map(|&a| sym.frames(a)).collect();
+        assert!(single.iter().any(|l| l.as_ref().unwrap().frames.len() > 1), "{variant}");
+        for window in [1, 64] {
+            sym.set_batch_window(window);
+            assert_eq!(sym.frames_batch(&addrs), single, "{variant}, window {window}");
+            assert_eq!(sym.frames_batch_parallel(&addrs, 2), single, "{variant}, window {window}");
+        }
+        assert_eq!(sym.split_dwarf_warnings(), Vec::<String>::new(), "{variant}");
+    }
+}
+
 /// A temporary copy of `files` (paths under testdata/native/split) in one directory.
 fn copy_to_temp(files: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
