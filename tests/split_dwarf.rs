@@ -148,7 +148,13 @@ fn parallel_batch_equals_sequential() {
 fn windowed_batches_equal_single_lookups() {
     for variant in ["dwarf5", "dwarf4-dwp"] {
         let mut sym = symbolizer(&Path::new(SPLIT).join(variant).join("cdemo"));
-        let text = sym.binary().sections().iter().find(|s| s.name == ".text").unwrap().clone();
+        let text = sym
+            .binary()
+            .sections()
+            .iter()
+            .find(|s| s.name == ".text")
+            .unwrap()
+            .clone();
         let start = text.addr.get();
         let addrs: Vec<Svma> = (start..start + text.size).map(Svma).collect();
         let single: Vec<_> = addrs.iter().map(|&a| sym.frames(a)).collect();
@@ -156,7 +162,11 @@ fn windowed_batches_equal_single_lookups() {
         for window in [1, 64] {
             sym.set_batch_window(window);
             assert_eq!(sym.frames_batch(&addrs), single, "{variant}, window {window}");
-            assert_eq!(sym.frames_batch_parallel(&addrs, 2), single, "{variant}, window {window}");
+            assert_eq!(
+                sym.frames_batch_parallel(&addrs, 2),
+                single,
+                "{variant}, window {window}"
+            );
         }
         assert_eq!(sym.split_dwarf_warnings(), Vec::<String>::new(), "{variant}");
     }

@@ -1319,6 +1319,11 @@ pub(crate) struct FrameView<'a> {
 }
 
 impl<'a> CompactFrames<'a> {
+    /// The number of frames.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// Innermost first, as [`Lookup::frames`].
     pub(crate) fn iter(self) -> impl ExactSizeIterator<Item = FrameView<'a>> {
         let b = self.batch;

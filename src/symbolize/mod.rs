@@ -407,6 +407,19 @@ impl ResolvedBatch {
         self.lookups.frames_of(tag as usize)
     }
 
+    /// The number of frames of the answer at position `i` without making the answer;
+    /// `None` when the lookup failed.
+    pub fn frame_count(&self, i: usize) -> Option<usize> {
+        let tag = self.tags[i];
+        if tag & DONE_TAG != 0 {
+            return self.done[(tag & !DONE_TAG) as usize]
+                .as_ref()
+                .ok()
+                .map(|r| r.frames.len());
+        }
+        self.lookups.frames_of(tag as usize).map(|f| f.len())
+    }
+
     /// The answer for the address at position `i`.
     pub fn get(&self, i: usize) -> Result<Resolved, ResolveError> {
         let tag = self.tags[i];

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::demangle::{DemangleMode, profile_name};
-use super::{MappingInfo, Resolved, Symbolizer};
+use super::{MappingInfo, Resolved, ResolvedBatch, Symbolizer};
 use crate::addr::{FileOffset, RuntimeAddr};
 use crate::profile::{Profile, pb};
 
@@ -74,15 +74,7 @@ impl Resolution {
             .filter(|(loc, a)| match a {
                 LocationAnswer::Resolved(r) => r.frames.is_empty(),
                 LocationAnswer::Failed(_) => true,
-                LocationAnswer::Skipped => {
-                    loc.line.is_empty()
-                        && p.mapping_index(loc.mapping_id).is_none_or(|i| {
-                            matches!(
-                                self.mappings[i],
-                                MappingStatus::NoBinary | MappingStatus::Symbolized { .. }
-                            )
-                        })
-                }
+                LocationAnswer::Skipped => skipped_needs_symbols(p, &self.mappings, loc),
             })
             .count()
     }
@@ -95,6 +87,33 @@ fn has_symbols(m: &pb::Mapping) -> bool {
 /// Looks up every location of every symbolizable mapping. With `force`, mappings that already carry symbols are
 /// looked up too (as pprof's `-symbolize=force`).
 pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolution {
+    let b = resolve_batches(p, sym, force);
+    let mut locations = vec![LocationAnswer::Skipped; p.pb().location.len()];
+    for (lis, batch) in &b.batches {
+        for (i, &li) in lis.iter().enumerate() {
+            locations[li] = match batch.get(i) {
+                Ok(r) => LocationAnswer::Resolved(Box::new(r)),
+                Err(e) => LocationAnswer::Failed(e.to_string()),
+            };
+        }
+    }
+    Resolution {
+        locations,
+        mappings: b.mappings,
+        warnings: b.warnings,
+    }
+}
+
+/// The lookups of [`resolve_profile`], kept as compact batches (one per looked-up mapping) instead of one
+/// [`Resolved`] per location.
+struct Batches {
+    mappings: Vec<MappingStatus>,
+    warnings: Vec<String>,
+    /// Per looked-up mapping: its locations (indexes into `pb().location`) and their answers, in that order.
+    batches: Vec<(Vec<usize>, ResolvedBatch)>,
+}
+
+fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
     let pb = p.pb();
     let mut locs_of: Vec<Vec<usize>> = vec![Vec::new(); pb.mapping.len()];
     for (li, loc) in pb.location.iter().enumerate() {
@@ -102,9 +121,9 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
             locs_of[mi].push(li);
         }
     }
-    let mut locations = vec![LocationAnswer::Skipped; pb.location.len()];
     let mut mappings = Vec::with_capacity(pb.mapping.len());
     let mut warnings = Vec::new();
+    let mut batches = Vec::new();
     let mut used = Vec::new();
     for (mi, m) in pb.mapping.iter().enumerate() {
         if locs_of[mi].is_empty() {
@@ -131,36 +150,23 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
             mappings.push(MappingStatus::NoBinary);
             continue;
         };
-        let addrs: Vec<RuntimeAddr> = locs_of[mi]
-            .iter()
-            .map(|&li| RuntimeAddr(pb.location[li].address))
-            .collect();
-        let mut failures = 0usize;
-        let mut first_failure = None;
-        let mut lis = locs_of[mi].iter();
-        // Each answer goes to its location as it comes, so no second vector of answers is held.
-        sym.resolve_each(h, &info, &addrs, |r| {
-            let Some(&li) = lis.next() else { return };
-            locations[li] = match r {
-                Ok(r) => LocationAnswer::Resolved(Box::new(r)),
-                Err(e) => {
-                    failures += 1;
-                    let msg = e.to_string();
-                    first_failure.get_or_insert_with(|| msg.clone());
-                    LocationAnswer::Failed(msg)
-                }
-            };
-        });
-        if let Some(first) = first_failure {
+        let lis = std::mem::take(&mut locs_of[mi]);
+        let addrs: Vec<RuntimeAddr> = lis.iter().map(|&li| RuntimeAddr(pb.location[li].address)).collect();
+        let batch = sym.resolve_batch(h, &info, &addrs);
+        let failures: Vec<usize> = (0..batch.len()).filter(|&i| batch.frame_count(i).is_none()).collect();
+        if let Some(&first) = failures.first() {
+            let first = batch.get(first).err().map(|e| e.to_string()).unwrap_or_default();
             warnings.push(format!(
-                "{}: {failures} of {} locations not symbolized (first: {first})",
+                "{}: {} of {} locations not symbolized (first: {first})",
                 info.filename,
-                locs_of[mi].len()
+                failures.len(),
+                lis.len()
             ));
         }
         mappings.push(MappingStatus::Symbolized {
             binary: sym.binary(h).path().display().to_string(),
         });
+        batches.push((lis, batch));
         used.push(h);
     }
     warnings.splice(0..0, sym.take_warnings());
@@ -172,10 +178,10 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
             warnings.extend(sym.elf(h).split_dwarf_warnings());
         }
     }
-    Resolution {
-        locations,
+    Batches {
         mappings,
         warnings,
+        batches,
     }
 }
 
@@ -306,17 +312,52 @@ pub struct Symbolized {
     pub unsymbolized: usize,
 }
 
-/// Looks up every location of `p` (see [`resolve_profile`]) and writes the answers in (see [`apply_owned`]).
+/// Looks up every location of `p` (see [`resolve_profile`]) and writes the answers in (see [`apply_with`]). Each
+/// answer is made from the compact lookups only when its location is written, so the answers are never all held
+/// as [`Resolved`] values.
 pub fn symbolize(p: Profile, sym: &mut Symbolizer, force: bool, mode: DemangleMode) -> Result<Symbolized, String> {
-    let res = resolve_profile(&p, sym, force);
-    let unsymbolized = res.unsymbolized_count(&p);
-    let symbolized = res.symbolized_count();
-    let warnings = res.warnings.clone();
-    let profile = apply_owned(p, res, mode)?;
+    let b = resolve_batches(&p, sym, force);
+    // Where each location's answer is: (batch, position).
+    let mut at: Vec<Option<(u32, u32)>> = vec![None; p.pb().location.len()];
+    let mut symbolized = 0;
+    let mut failed_or_empty = vec![false; at.len()];
+    for (bi, (lis, batch)) in b.batches.iter().enumerate() {
+        for (i, &li) in lis.iter().enumerate() {
+            at[li] = Some((bi as u32, i as u32));
+            match batch.frame_count(i) {
+                Some(n) if n > 0 => symbolized += 1,
+                _ => failed_or_empty[li] = true,
+            }
+        }
+    }
+    let unsymbolized = p
+        .pb()
+        .location
+        .iter()
+        .enumerate()
+        .filter(|&(li, loc)| match at[li] {
+            Some(_) => failed_or_empty[li],
+            None => skipped_needs_symbols(&p, &b.mappings, loc),
+        })
+        .count();
+    drop(failed_or_empty);
+    let answers = at.into_iter().map(|w| {
+        let (bi, i) = w?;
+        b.batches[bi as usize].1.get(i as usize).ok().map(Box::new)
+    });
+    let profile = apply_answers(p, answers, mode)?;
     Ok(Symbolized {
         profile,
-        warnings,
+        warnings: b.warnings.clone(),
         symbolized,
         unsymbolized,
     })
+}
+
+/// A location that was not looked up but needed symbols: no lines, and its mapping had no binary or was
+/// symbolized (the location itself was skipped for another reason).
+fn skipped_needs_symbols(p: &Profile, mappings: &[MappingStatus], loc: &pb::Location) -> bool {
+    loc.line.is_empty()
+        && p.mapping_index(loc.mapping_id)
+            .is_none_or(|i| matches!(mappings[i], MappingStatus::NoBinary | MappingStatus::Symbolized { .. }))
 }
