@@ -15,9 +15,10 @@
 //! [`run`] ties them together. Requests read from standard input are streamed by default:
 //! one answer per request, flushed at once, so the command works as a coprocess like GNU
 //! addr2line. Requests given as arguments, and with [`Addr2lineOptions::batch`] all of
-//! standard input, are answered as one batch ([`Addr2line::resolve_batch`]): each binary
+//! standard input, are answered as one batch ([`Addr2line::prepare_batch`]): each binary
 //! and mapping's addresses are looked up together, sorted, deduplicated and split over the
-//! threads, as `pprofsym symbolize` does; the output is the same.
+//! threads, as `pprofsym symbolize` does, and the answers are formatted on all threads from
+//! the batch's compact form, in input order; the output is the same.
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
@@ -391,8 +392,16 @@ impl Addr2line {
                     slots.push(Slot::Final(slot_index(finals.len() - 1)));
                 }
                 Ok((h, req, maps_line)) => {
-                    let g = match group_of.get(&(h, maps_line.clone())) {
-                        Some(&g) => g,
+                    // The common case first: the group made last (with `-e` alone, the only one).
+                    let last = groups
+                        .len()
+                        .checked_sub(1)
+                        .filter(|&i| groups[i].h == h && groups[i].maps_line == maps_line);
+                    let g = match last
+                        .map(slot_index)
+                        .or_else(|| group_of.get(&(h, maps_line.clone())).copied())
+                    {
+                        Some(g) => g,
                         None => {
                             let g = slot_index(groups.len());
                             group_of.insert((h, maps_line.clone()), g);

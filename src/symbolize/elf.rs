@@ -944,10 +944,12 @@ impl ElfSymbolizer {
         let _ = std::thread::Builder::new()
             .name("pprofsym-prefetch".into())
             .spawn(move || {
-                symtab.get_or_init(|| build_symtab(&bin, debug.as_ref()));
+                // Sections first: they take longest, and the symbol table is made by the first
+                // lookup if this thread has not got to it yet.
                 let file = debug.as_ref().unwrap_or(&bin);
                 let split = SplitDwarf::new(bin.path(), debug.as_ref().map(|d| d.path()));
                 sections.get_or_init(|| load_sections(file, split));
+                symtab.get_or_init(|| build_symtab(&bin, debug.as_ref()));
             });
     }
 
