@@ -254,6 +254,9 @@ impl Symbolizer {
         m: &MappingInfo,
         addrs: &[RuntimeAddr],
     ) -> Vec<Result<Resolved, ResolveError>> {
+        if let [addr] = addrs {
+            return vec![self.resolve_one(h, m, *addr)];
+        }
         let b = self.resolve_batch(h, m, addrs);
         (0..b.len()).map(|i| b.get(i)).collect()
     }
@@ -274,6 +277,39 @@ impl Symbolizer {
         }
     }
 
+    /// [`resolve`](Self::resolve) for one address, without the batch machinery (the
+    /// streaming `addr2line` asks one address at a time).
+    pub fn resolve_one(&self, h: BinaryHandle, m: &MappingInfo, addr: RuntimeAddr) -> Result<Resolved, ResolveError> {
+        let sym = &self.entries[h.0];
+        let bin = sym.binary();
+        let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
+        let n = match first_pass(sym, text, &m.range(), addr) {
+            FirstPass::Done(r) => return r,
+            FirstPass::Code(n) => n,
+        };
+        let l = sym.frames(n.svma).map_err(|msg| ResolveError::Debug {
+            path: bin.path().to_path_buf(),
+            msg,
+        })?;
+        let names = sym.section_names();
+        let section = bin.section_for(n.svma).and_then(|s| {
+            let k = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
+            Some(names[k].clone())
+        });
+        Ok(Resolved {
+            addr,
+            file_offset: n.file_offset,
+            svma: n.svma,
+            segment: n.segment,
+            section,
+            symbol: l.symbol,
+            frames: l.frames,
+            source: l.source,
+            is_data: is_data_segment(bin, &n),
+            data_size: None,
+        })
+    }
+
     /// The lookups of [`resolve`](Self::resolve), done, but kept in a compact form from
     /// which [`ResolvedBatch::get`] makes the answer of any position, from any thread.
     pub fn resolve_batch(&self, h: BinaryHandle, m: &MappingInfo, addrs: &[RuntimeAddr]) -> ResolvedBatch {
@@ -286,40 +322,15 @@ impl Symbolizer {
         let mut code: Vec<Svma> = Vec::new();
         let tags: Vec<u32> = addrs
             .iter()
-            .map(|&addr| {
-                let n = match normalize::normalize(bin.kind(), bin.loads(), text, &range, addr) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        done.push(Err(e.into()));
-                        return batch_tag(done.len() - 1, true);
-                    }
-                };
-                if is_data_segment(bin, &n)
-                    && let Some(d) = sym.data_symbol(n.svma)
-                {
-                    let system_name: Arc<str> = Arc::from(d.name.as_str());
-                    let frame = Frame {
-                        function: Arc::from(elf::demangle(&d.name)),
-                        system_name: system_name.clone(),
-                        ..Frame::default()
-                    };
-                    done.push(Ok(Resolved {
-                        addr,
-                        file_offset: n.file_offset,
-                        svma: n.svma,
-                        segment: n.segment,
-                        section: bin.section_for(n.svma).map(|s| Arc::from(s.name.as_str())),
-                        symbol: Some((system_name, n.svma.get() - d.start.get())),
-                        frames: vec![frame],
-                        // The table that holds the object symbol.
-                        source: sym.symbol(n.svma).map_or(FrameSource::Symtab, |(_, s)| s),
-                        is_data: true,
-                        data_size: Some(d.size),
-                    }));
-                    return batch_tag(done.len() - 1, true);
+            .map(|&addr| match first_pass(sym, text, &range, addr) {
+                FirstPass::Done(r) => {
+                    done.push(r);
+                    batch_tag(done.len() - 1, true)
                 }
-                code.push(n.svma);
-                batch_tag(code.len() - 1, false)
+                FirstPass::Code(n) => {
+                    code.push(n.svma);
+                    batch_tag(code.len() - 1, false)
+                }
             })
             .collect();
         // Second pass: the batch lookup.
@@ -344,6 +355,48 @@ impl Symbolizer {
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
     }
+}
+
+/// What the first pass over an address gives: a final answer (a normalization error, a
+/// data symbol), or the normalized code address to look up.
+enum FirstPass {
+    Done(Result<Resolved, ResolveError>),
+    Code(Normalized),
+}
+
+/// Normalize `addr` (read in `range` of `sym`'s binary) and answer it if it is a data
+/// address with a symbol.
+fn first_pass(sym: &ElfSymbolizer, text: Option<Svma>, range: &MappingRange, addr: RuntimeAddr) -> FirstPass {
+    let bin = sym.binary();
+    let n = match normalize::normalize(bin.kind(), bin.loads(), text, range, addr) {
+        Ok(n) => n,
+        Err(e) => return FirstPass::Done(Err(e.into())),
+    };
+    if !is_data_segment(bin, &n) {
+        return FirstPass::Code(n);
+    }
+    let Some(d) = sym.data_symbol(n.svma) else {
+        return FirstPass::Code(n);
+    };
+    let system_name: Arc<str> = Arc::from(d.name.as_str());
+    let frame = Frame {
+        function: Arc::from(elf::demangle(&d.name)),
+        system_name: system_name.clone(),
+        ..Frame::default()
+    };
+    FirstPass::Done(Ok(Resolved {
+        addr,
+        file_offset: n.file_offset,
+        svma: n.svma,
+        segment: n.segment,
+        section: bin.section_for(n.svma).map(|s| Arc::from(s.name.as_str())),
+        symbol: Some((system_name, n.svma.get() - d.start.get())),
+        frames: vec![frame],
+        // The table that holds the object symbol.
+        source: sym.symbol(n.svma).map_or(FrameSource::Symtab, |(_, s)| s),
+        is_data: true,
+        data_size: Some(d.size),
+    }))
 }
 
 /// Whether normalized address `n` is in a non-executable segment of `bin`.
