@@ -1208,8 +1208,7 @@ impl ElfSymbolizer {
         let window = self
             .batch_window
             .unwrap_or_else(|| chunk.div_ceil(WINDOWS_PER_WORKER).max(MIN_WINDOW));
-        let parts: Vec<LookupPart> = uniq
-            .par_chunks(chunk)
+        uniq.par_chunks(chunk)
             .with_max_len(1)
             .map(|part| {
                 let mut w = worker(NameArena::default());
@@ -1227,8 +1226,7 @@ impl ElfSymbolizer {
                 }
                 b.finish()
             })
-            .collect();
-        parts
+            .collect()
     }
 }
 

@@ -346,6 +346,7 @@ impl Symbolizer {
             lookups,
         }
     }
+
     /// Soft problems collected so far (refused candidates, missing binaries).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
