@@ -31,21 +31,7 @@ fn golden(name: &str) -> Value {
 
 /// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr, success).
 fn run(args: &[&str], stdin: &str) -> (String, String, bool) {
-    let mut child = Command::new(EXE)
-        .arg("addr2line")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.success(),
-    )
+    common::run_addr2line(args, stdin)
 }
 
 /// Split GNU-style `-a` output into per-address blocks of (name, location) frames.

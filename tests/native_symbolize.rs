@@ -517,32 +517,15 @@ fn batch_equals_single_lookups() {
 /// across units).
 #[test]
 fn batch_windows_equal_single_lookups() {
-    for (bin, step) in [("bin/cppdemo", 1u64), ("../go/bin/heapdemo", 97)] {
+    for (bin, step) in [("bin/cppdemo", 1), ("../go/bin/heapdemo", 97)] {
         let mut elf = open_elf(bin);
-        let text = elf
-            .binary()
-            .sections()
-            .iter()
-            .find(|s| s.name == ".text")
-            .unwrap()
-            .clone();
-        let start = text.addr.get();
-        let addrs: Vec<Svma> = (start..start + text.size).step_by(step as usize).map(Svma).collect();
+        let addrs = common::text_addresses(&elf, step);
         assert!(addrs.len() > 2000, "{bin}: {}", addrs.len());
-        let single: Vec<_> = addrs.iter().map(|&a| elf.frames(a)).collect();
+        let single = common::assert_windowed_batches_equal_single(&mut elf, &addrs, &[1, 16, 500], bin);
         let with_lines = single
             .iter()
             .filter(|r| r.as_ref().is_ok_and(|l| l.frames.iter().any(|f| f.line > 0)));
         assert!(with_lines.count() > addrs.len() / 2, "{bin}");
-        for window in [1, 16, 500] {
-            elf.set_batch_window(window);
-            assert_eq!(elf.frames_batch(&addrs), single, "{bin}, window {window}");
-            assert_eq!(
-                elf.frames_batch_parallel(&addrs, 2),
-                single,
-                "{bin}, window {window}, 2 threads"
-            );
-        }
     }
 }
 

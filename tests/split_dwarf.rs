@@ -11,6 +11,8 @@ use pprofsym::binary::Binary;
 use pprofsym::symbolize::{ElfSymbolizer, FrameSource};
 use serde_json::Value;
 
+mod common;
+
 const SPLIT: &str = "testdata/native/split";
 
 fn golden(variant: &str) -> Value {
@@ -148,26 +150,9 @@ fn parallel_batch_equals_sequential() {
 fn windowed_batches_equal_single_lookups() {
     for variant in ["dwarf5", "dwarf4-dwp"] {
         let mut sym = symbolizer(&Path::new(SPLIT).join(variant).join("cdemo"));
-        let text = sym
-            .binary()
-            .sections()
-            .iter()
-            .find(|s| s.name == ".text")
-            .unwrap()
-            .clone();
-        let start = text.addr.get();
-        let addrs: Vec<Svma> = (start..start + text.size).map(Svma).collect();
-        let single: Vec<_> = addrs.iter().map(|&a| sym.frames(a)).collect();
+        let addrs = common::text_addresses(&sym, 1);
+        let single = common::assert_windowed_batches_equal_single(&mut sym, &addrs, &[1, 64], variant);
         assert!(single.iter().any(|l| l.as_ref().unwrap().frames.len() > 1), "{variant}");
-        for window in [1, 64] {
-            sym.set_batch_window(window);
-            assert_eq!(sym.frames_batch(&addrs), single, "{variant}, window {window}");
-            assert_eq!(
-                sym.frames_batch_parallel(&addrs, 2),
-                single,
-                "{variant}, window {window}"
-            );
-        }
         assert_eq!(sym.split_dwarf_warnings(), Vec::<String>::new(), "{variant}");
     }
 }

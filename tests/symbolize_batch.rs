@@ -59,25 +59,11 @@ fn batch_resolve_equals_single_lookups() {
     assert!(got.last().unwrap().as_ref().is_ok_and(|r| r.frames.is_empty()));
 }
 
-/// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr).
+/// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr), after checking it succeeded.
 fn addr2line(args: &[&str], stdin: &str) -> (String, String) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
-        .arg("addr2line")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let (out, err, ok) = common::run_addr2line(args, stdin);
+    assert!(ok, "{err}");
+    (out, err)
 }
 
 /// `addr2line --batch` (and addresses given as arguments) answer exactly as the streaming

@@ -287,27 +287,7 @@ impl Symbolizer {
             FirstPass::Done(r) => return r,
             FirstPass::Code(n) => n,
         };
-        let l = sym.frames(n.svma).map_err(|msg| ResolveError::Debug {
-            path: bin.path().to_path_buf(),
-            msg,
-        })?;
-        let names = sym.section_names();
-        let section = bin.section_for(n.svma).and_then(|s| {
-            let k = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
-            Some(names[k].clone())
-        });
-        Ok(Resolved {
-            addr,
-            file_offset: n.file_offset,
-            svma: n.svma,
-            segment: n.segment,
-            section,
-            symbol: l.symbol,
-            frames: l.frames,
-            source: l.source,
-            is_data: is_data_segment(bin, &n),
-            data_size: None,
-        })
+        code_answer(bin, &sym.section_names(), addr, n, sym.frames(n.svma))
     }
 
     /// The lookups of [`resolve`](Self::resolve), done, but kept in a compact form from
@@ -400,6 +380,37 @@ fn first_pass(sym: &ElfSymbolizer, text: Option<Svma>, range: &MappingRange, add
     }))
 }
 
+/// The answer for code address `addr`, normalized to `n`, from its lookup `l` (an error
+/// message is the binary's debug info failing). `names` are the section names of `bin`.
+fn code_answer(
+    bin: &Binary,
+    names: &[Arc<str>],
+    addr: RuntimeAddr,
+    n: Normalized,
+    l: Result<elf::Lookup, String>,
+) -> Result<Resolved, ResolveError> {
+    let l = l.map_err(|msg| ResolveError::Debug {
+        path: bin.path().to_path_buf(),
+        msg,
+    })?;
+    let section = bin.section_for(n.svma).and_then(|s| {
+        let k = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
+        Some(names[k].clone())
+    });
+    Ok(Resolved {
+        addr,
+        file_offset: n.file_offset,
+        svma: n.svma,
+        segment: n.segment,
+        section,
+        symbol: l.symbol,
+        frames: l.frames,
+        source: l.source,
+        is_data: is_data_segment(bin, &n),
+        data_size: None,
+    })
+}
+
 /// Whether normalized address `n` is in a non-executable segment of `bin`.
 fn is_data_segment(bin: &Binary, n: &Normalized) -> bool {
     n.segment.is_some_and(|i| !bin.loads()[i].is_executable())
@@ -484,25 +495,6 @@ impl ResolvedBatch {
         let bin = &*self.bin;
         // Normalized in the first pass already, with the same result.
         let n = normalize::normalize(bin.kind(), bin.loads(), self.text, &self.range, addr)?;
-        let l = self.lookups.get(tag as usize).map_err(|msg| ResolveError::Debug {
-            path: bin.path().to_path_buf(),
-            msg,
-        })?;
-        let section = bin.section_for(n.svma).and_then(|s| {
-            let k = bin.sections().iter().position(|x| std::ptr::eq(x, s))?;
-            Some(self.section_names[k].clone())
-        });
-        Ok(Resolved {
-            addr,
-            file_offset: n.file_offset,
-            svma: n.svma,
-            segment: n.segment,
-            section,
-            symbol: l.symbol,
-            frames: l.frames,
-            source: l.source,
-            is_data: is_data_segment(bin, &n),
-            data_size: None,
-        })
+        code_answer(bin, &self.section_names, addr, n, self.lookups.get(tag as usize))
     }
 }

@@ -3,10 +3,14 @@
 // Each test crate uses only some of the helpers.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
+use pprofsym::addr::Svma;
 use pprofsym::binary::locate::LocatorConfig;
-use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
+use pprofsym::symbolize::elf::Lookup;
+use pprofsym::symbolize::{ElfSymbolizer, SymbolSource, Symbolizer, SymbolizerOptions};
 
 /// A file of the repository, from its path relative to the crate root (an absolute path is kept as is).
 pub fn path(rel: &str) -> PathBuf {
@@ -41,4 +45,51 @@ pub fn runtime_addresses(rel: &str) -> Vec<String> {
                 .to_string()
         })
         .collect()
+}
+
+/// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr, success).
+pub fn run_addr2line(args: &[&str], stdin: &str) -> (String, String, bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+        .arg("addr2line")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
+}
+
+/// Every `step`-th address of `.text` of the symbolizer's binary.
+pub fn text_addresses(sym: &ElfSymbolizer, step: usize) -> Vec<Svma> {
+    let text = sym.binary().sections().iter().find(|s| s.name == ".text").unwrap();
+    let start = text.addr.get();
+    (start..start + text.size).step_by(step).map(Svma).collect()
+}
+
+/// Batches of `addrs` in windows of each size in `windows` (a fresh DWARF context at each unit change once a window
+/// is full), on one thread and on two, answer as single lookups do; returns the single answers.
+pub fn assert_windowed_batches_equal_single(
+    sym: &mut ElfSymbolizer,
+    addrs: &[Svma],
+    windows: &[usize],
+    what: &str,
+) -> Vec<Result<Lookup, String>> {
+    let single: Vec<_> = addrs.iter().map(|&a| sym.frames(a)).collect();
+    for &window in windows {
+        sym.set_batch_window(window);
+        assert_eq!(sym.frames_batch(addrs), single, "{what}, window {window}");
+        assert_eq!(
+            sym.frames_batch_parallel(addrs, 2),
+            single,
+            "{what}, window {window}, 2 threads"
+        );
+    }
+    single
 }
