@@ -261,28 +261,12 @@ impl Symbolizer {
         (0..b.len()).map(|i| b.get(i)).collect()
     }
 
-    /// [`resolve`](Self::resolve), handing each answer to `each` in the order of `addrs`
-    /// instead of collecting them, so a caller that consumes them at once never holds
-    /// them all.
-    pub fn resolve_each(
-        &self,
-        h: BinaryHandle,
-        m: &MappingInfo,
-        addrs: &[RuntimeAddr],
-        mut each: impl FnMut(Result<Resolved, ResolveError>),
-    ) {
-        let b = self.resolve_batch(h, m, addrs);
-        for i in 0..b.len() {
-            each(b.get(i));
-        }
-    }
-
     /// [`resolve`](Self::resolve) for one address, without the batch machinery (the
     /// streaming `addr2line` asks one address at a time).
     pub fn resolve_one(&self, h: BinaryHandle, m: &MappingInfo, addr: RuntimeAddr) -> Result<Resolved, ResolveError> {
         let sym = &self.entries[h.0];
         let bin = sym.binary();
-        let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
+        let text = text_start(bin);
         let n = match first_pass(sym, text, &m.range(), addr) {
             FirstPass::Done(r) => return r,
             FirstPass::Code(n) => n,
@@ -296,7 +280,7 @@ impl Symbolizer {
         let sym = &self.entries[h.0];
         let bin = sym.binary();
         let range = m.range();
-        let text = bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr);
+        let text = text_start(bin);
         // First pass: normalize, answer data addresses, collect the code addresses.
         let mut done = Vec::new();
         let mut code: Vec<Svma> = Vec::new();
@@ -409,6 +393,11 @@ fn code_answer(
         is_data: is_data_segment(bin, &n),
         data_size: None,
     })
+}
+
+/// The address of `.text`, which normalization uses for kernel-like mappings (as pprof does).
+fn text_start(bin: &Binary) -> Option<Svma> {
+    bin.sections().iter().find(|s| s.name == ".text").map(|s| s.addr)
 }
 
 /// Whether normalized address `n` is in a non-executable segment of `bin`.

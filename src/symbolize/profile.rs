@@ -200,17 +200,7 @@ pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Pr
     apply_answers(p, answers, mode)
 }
 
-/// [`apply_with`], consuming `res`: each answer is freed as soon as it is written, so the answers and the new
-/// profile's lines are not both held in full.
-pub fn apply_owned(p: Profile, res: Resolution, mode: DemangleMode) -> Result<Profile, String> {
-    let answers = res.locations.into_iter().map(|a| match a {
-        LocationAnswer::Resolved(r) => Some(r),
-        _ => None,
-    });
-    apply_answers(p, answers, mode)
-}
-
-/// The body of [`apply_with`] and [`apply_owned`]: `answers` has one item per location, in order.
+/// The body of [`apply_with`] and [`symbolize`]: `answers` has one item per location, in order.
 fn apply_answers<R: std::ops::Deref<Target = Resolved>>(
     p: Profile,
     answers: impl Iterator<Item = Option<R>>,
