@@ -100,9 +100,7 @@ fn fixtures_have_the_content_the_round_trip_must_keep() {
     assert!(p.period != 0 && p.time_nanos != 0 && !p.mapping.is_empty());
 }
 
-#[path = "../examples/gen_profile.rs"]
-#[allow(dead_code)]
-mod gen_profile;
+use crate::gen_profile;
 
 /// A generated profile big enough (over 256 KiB gzipped) to take the pipelined path: inflating on one
 /// thread, decoding on another. It must give prost's message, and its errors must be the same as the simple

@@ -9,7 +9,7 @@ use pprofsym::symbolize::profile::{LocationAnswer, MappingStatus, Resolution, ap
 use pprofsym::symbolize::{SymbolSource, Symbolizer};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 use common::{hermetic_symbolizer as symbolizer, path};
 
 fn load_fixture(rel: &str) -> Profile {

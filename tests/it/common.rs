@@ -1,7 +1,4 @@
-//! Helpers shared by the integration tests; a test file that uses them declares `mod common;`.
-
-// Each test crate uses only some of the helpers.
-#![allow(dead_code)]
+//! Helpers shared by the integration test suites.
 
 use std::io::Write;
 use std::path::PathBuf;

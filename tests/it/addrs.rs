@@ -8,7 +8,7 @@ use pprofsym::report::addrs::{Agreement, addrs};
 use pprofsym::symbolize::profile::resolve_profile;
 use pprofsym::symbolize::{SymbolSource, Symbolizer};
 
-mod common;
+use crate::common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

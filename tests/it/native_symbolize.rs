@@ -11,7 +11,7 @@ use pprofsym::symbolize::{
 };
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 const NATIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/native");
 

@@ -11,7 +11,7 @@ use pprofsym::profile::{LoadOptions, load};
 use pprofsym::symbolize::gopclntab::{GoPclntab, GoPclntabVersion, func_name_for_print, runtime_file, runtime_name};
 use pprofsym::symbolize::{BinaryHandle, Frame, FrameSource, GoFrame, MappingInfo, SymbolSource, Symbolizer};
 
-mod common;
+use crate::common;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/gopclntab/");
 const GO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/go/");

@@ -330,9 +330,7 @@ fn bad_flags_are_one_line_errors() {
     }
 }
 
-#[path = "../examples/gen_profile.rs"]
-#[allow(dead_code)]
-mod gen_profile;
+use crate::gen_profile;
 
 /// Over 20 000 samples the graph is built on several threads; the report must not depend on it.
 #[test]

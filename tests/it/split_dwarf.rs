@@ -11,7 +11,7 @@ use pprofsym::binary::Binary;
 use pprofsym::symbolize::{ElfSymbolizer, FrameSource};
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 const SPLIT: &str = "testdata/native/split";
 

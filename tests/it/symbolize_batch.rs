@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use pprofsym::addr::{FileOffset, RuntimeAddr};
 use pprofsym::symbolize::{MappingInfo, Symbolizer, SymbolizerOptions};
 
-mod common;
+use crate::common;
 
 fn heapdemo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/go/bin/heapdemo")

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-mod common;
+use crate::common;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const EXE: &str = env!("CARGO_BIN_EXE_pprofsym");
@@ -580,7 +580,8 @@ fn pid_reads_live_maps() {
     assert!(ok, "{err}");
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines.len() >= 2 && lines.len().is_multiple_of(2), "{out}");
-    assert_eq!(lines[lines.len() - 2], "addr2line::pprofsym_a2l_marker", "{out}");
+    // The test binary is the crate `it`; this file is its module `addr2line`.
+    assert_eq!(lines[lines.len() - 2], "it::addr2line::pprofsym_a2l_marker", "{out}");
     assert!(lines[lines.len() - 1].contains("addr2line.rs:"), "{out}");
 }
 

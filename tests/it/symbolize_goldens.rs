@@ -9,7 +9,7 @@ use pprofsym::report::{Granularity, TopOptions, top};
 use pprofsym::symbolize::SymbolSource;
 use pprofsym::symbolize::profile::{apply, resolve_profile};
 
-mod common;
+use crate::common;
 use common::path;
 
 #[test]

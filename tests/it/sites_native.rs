@@ -8,7 +8,7 @@ use pprofsym::report::{SiteOptions, sites};
 use pprofsym::symbolize::SymbolSource;
 use pprofsym::symbolize::profile::{apply, resolve_profile};
 
-mod common;
+use crate::common;
 
 fn symbolized(profile: &str, bins: &[&str]) -> Profile {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
