@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use pprofsym::profile::names::DemangleMode;
+use pprofsym::report::render::Format;
+use pprofsym::report::{Granularity, SiteSort};
+use pprofsym::symbolize::SymbolSource;
 
 /// Offline post-processor for pprof profiles, above all heap profiles.
 #[derive(Debug, Parser)]
@@ -31,9 +36,9 @@ pub enum Command {
 /// Options every report shares.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// Output format: table, text, json, csv [default: table on a terminal, else text].
+    /// Output format [default: table on a terminal, else text].
     #[arg(long, short = 'F', value_name = "FORMAT")]
-    pub format: Option<String>,
+    pub format: Option<FormatArg>,
     /// Refuse profiles that decompress to more than this many bytes (guards against gzip bombs).
     #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
     pub max_decompressed: u64,
@@ -54,13 +59,13 @@ pub struct SymArgs {
     /// Global debug directory for build-id and debuglink lookups (repeatable) [default: /usr/lib/debug].
     #[arg(long = "debug-dir", value_name = "DIR")]
     pub debug_dirs: Vec<PathBuf>,
-    /// Symbol source: auto (DWARF, else Go pclntab, else symbol table), dwarf, pclntab, symtab.
+    /// Symbol source: auto is DWARF, else Go pclntab, else the symbol tables.
     #[arg(long, default_value = "auto", value_name = "SOURCE")]
-    pub symbols: String,
+    pub symbols: SymbolsArg,
     /// C++ names in profiles: short (pprof's default: no parameters, templates, clone suffixes), templates,
     /// full, none (linkage names).
     #[arg(long, default_value = "short", value_name = "MODE")]
-    pub demangle: String,
+    pub demangle: DemangleArg,
     /// Re-symbolize mappings that already carry symbols.
     #[arg(long)]
     pub force: bool,
@@ -135,9 +140,9 @@ pub struct TopArgs {
     /// Same as --sample-index alloc_objects.
     #[arg(long, group = "shorthand")]
     pub alloc_objects: bool,
-    /// Row granularity: functions, filefunctions, files, lines, addresses.
+    /// Row granularity.
     #[arg(long, short = 'g', default_value = "functions", value_name = "G")]
-    pub granularity: String,
+    pub granularity: GranularityArg,
     /// Same as --granularity functions.
     #[arg(long, group = "gran")]
     pub functions: bool,
@@ -198,9 +203,9 @@ pub struct SitesArgs {
     pub common: Common,
     #[command(flatten)]
     pub sym: SymArgs,
-    /// Order rows by: inuse_space, inuse_objects, alloc_space, alloc_objects, avg_size, name.
+    /// Order rows by.
     #[arg(long, default_value = "inuse_space")]
-    pub sort: String,
+    pub sort: SortArg,
     /// Show at most N sites.
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
@@ -234,7 +239,7 @@ pub struct Addr2lineArgs {
     pub pretty_print: bool,
     /// Output format: text (GNU addr2line's) or json (one object per address and line).
     #[arg(long, default_value = "text", value_name = "FORMAT")]
-    pub format: String,
+    pub format: Addr2lineFormatArg,
     /// A /proc/PID/maps text: addresses are runtime addresses of that process.
     #[arg(long, value_name = "FILE", conflicts_with = "pid")]
     pub maps: Option<PathBuf>,
@@ -248,4 +253,150 @@ pub struct Addr2lineArgs {
     /// many addresses; no coprocess use). Addresses given as arguments always are.
     #[arg(long)]
     pub batch: bool,
+}
+
+/// `--format` of the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// A table with aligned columns.
+    Table,
+    /// Plain text, as `go tool pprof` prints it.
+    Text,
+    /// JSON.
+    Json,
+    /// CSV.
+    Csv,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+        }
+    }
+}
+
+/// `--symbols`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SymbolsArg {
+    /// DWARF, else Go pclntab, else the symbol tables.
+    #[default]
+    Auto,
+    /// DWARF, then the symbol tables.
+    Dwarf,
+    /// The Go pclntab first.
+    Pclntab,
+    /// Only the symbol tables.
+    Symtab,
+}
+
+impl From<SymbolsArg> for SymbolSource {
+    fn from(s: SymbolsArg) -> SymbolSource {
+        match s {
+            SymbolsArg::Auto => SymbolSource::Auto,
+            SymbolsArg::Dwarf => SymbolSource::Dwarf,
+            SymbolsArg::Pclntab => SymbolSource::Pclntab,
+            SymbolsArg::Symtab => SymbolSource::Symtab,
+        }
+    }
+}
+
+/// `--demangle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum DemangleArg {
+    /// No parameters, template arguments or clone suffixes (pprof's default).
+    #[default]
+    #[value(alias = "default")]
+    Short,
+    /// Keep template arguments.
+    Templates,
+    /// The full demangled name.
+    Full,
+    /// The linkage name.
+    None,
+}
+
+impl From<DemangleArg> for DemangleMode {
+    fn from(d: DemangleArg) -> DemangleMode {
+        match d {
+            DemangleArg::Short => DemangleMode::Short,
+            DemangleArg::Templates => DemangleMode::Templates,
+            DemangleArg::Full => DemangleMode::Full,
+            DemangleArg::None => DemangleMode::None,
+        }
+    }
+}
+
+/// `--granularity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GranularityArg {
+    /// One row per function.
+    Functions,
+    /// One row per function and file.
+    Filefunctions,
+    /// One row per file.
+    Files,
+    /// One row per source line.
+    Lines,
+    /// One row per address.
+    Addresses,
+}
+
+impl From<GranularityArg> for Granularity {
+    fn from(g: GranularityArg) -> Granularity {
+        match g {
+            GranularityArg::Functions => Granularity::Functions,
+            GranularityArg::Filefunctions => Granularity::FileFunctions,
+            GranularityArg::Files => Granularity::Files,
+            GranularityArg::Lines => Granularity::Lines,
+            GranularityArg::Addresses => Granularity::Addresses,
+        }
+    }
+}
+
+/// `sites --sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SortArg {
+    /// Inuse space, descending.
+    #[value(name = "inuse_space")]
+    InuseSpace,
+    /// Inuse objects, descending.
+    #[value(name = "inuse_objects")]
+    InuseObjects,
+    /// Alloc space, descending.
+    #[value(name = "alloc_space")]
+    AllocSpace,
+    /// Alloc objects, descending.
+    #[value(name = "alloc_objects")]
+    AllocObjects,
+    /// Average object size, descending.
+    #[value(name = "avg_size")]
+    AvgSize,
+    /// Site name.
+    Name,
+}
+
+impl From<SortArg> for SiteSort {
+    fn from(s: SortArg) -> SiteSort {
+        match s {
+            SortArg::InuseSpace => SiteSort::InuseSpace,
+            SortArg::InuseObjects => SiteSort::InuseObjects,
+            SortArg::AllocSpace => SiteSort::AllocSpace,
+            SortArg::AllocObjects => SiteSort::AllocObjects,
+            SortArg::AvgSize => SiteSort::AvgSize,
+            SortArg::Name => SiteSort::Name,
+        }
+    }
+}
+
+/// `addr2line --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Addr2lineFormatArg {
+    /// GNU addr2line's text.
+    Text,
+    /// One JSON object per address.
+    Json,
 }

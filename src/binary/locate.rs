@@ -26,7 +26,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Binary, BinaryError, build_ids_match};
+use super::{Binary, build_ids_match};
+use crate::error::{Result, Warning};
 
 /// Where to look for binaries and debug files.
 #[derive(Debug, Clone)]
@@ -69,7 +70,7 @@ impl LocatorConfig {
     /// must open as a binary: a file that does not (missing, not ELF, truncated) is an
     /// error naming it, where any other candidate would be skipped with a warning. The
     /// opened file is kept and used by the locator, so it is opened once.
-    pub fn open_main_binary(&mut self, path: &Path) -> Result<(), BinaryError> {
+    pub fn open_main_binary(&mut self, path: &Path) -> Result<()> {
         let bin = Binary::open(path)?;
         self.main_binary = Some(path.to_path_buf());
         self.opened_main_binary = Some(bin);
@@ -187,7 +188,7 @@ impl Locator {
         filename: &str,
         build_id: &str,
         is_main: bool,
-        warnings: &mut Vec<String>,
+        warnings: &mut Vec<Warning>,
     ) -> Option<Binary> {
         for cand in self.binary_candidates(filename, build_id, is_main) {
             let preopened = self
@@ -201,7 +202,7 @@ impl Locator {
                 None => Binary::open(&cand),
             };
             match opened {
-                Err(e) => warnings.push(format!("ignoring {e}")),
+                Err(e) => warnings.push(Warning::Unusable(e)),
                 Ok(b) => {
                     if build_id.is_empty() {
                         return Some(b);
@@ -210,12 +211,12 @@ impl Locator {
                     if build_ids_match(got, build_id) {
                         return Some(b);
                     }
-                    warnings.push(format!(
-                        "ignoring {}: build ID mismatch (mapping {}, file {})",
-                        cand.display(),
-                        build_id,
-                        if got.is_empty() { "none" } else { got }
-                    ));
+                    warnings.push(Warning::BuildIdMismatch {
+                        path: cand.clone(),
+                        want: build_id.to_string(),
+                        got: if got.is_empty() { "none" } else { got }.to_string(),
+                        debug_file: false,
+                    });
                 }
             }
         }
@@ -223,7 +224,7 @@ impl Locator {
     }
 
     /// Find the separate debug file for `bin`, if `bin` has no DWARF of its own.
-    pub fn find_debug_file(&self, bin: &Binary, warnings: &mut Vec<String>) -> Option<Binary> {
+    pub fn find_debug_file(&self, bin: &Binary, warnings: &mut Vec<Warning>) -> Option<Binary> {
         if bin.has_dwarf() {
             return None;
         }
@@ -240,13 +241,13 @@ impl Locator {
                     Ok(d) if d.build_id().is_some_and(|got| build_ids_match(got, id)) => {
                         return Some(d);
                     }
-                    Ok(d) => warnings.push(format!(
-                        "ignoring {}: build ID mismatch (binary {}, debug file {})",
-                        p.display(),
-                        id,
-                        d.build_id().unwrap_or("none")
-                    )),
-                    Err(e) => warnings.push(format!("ignoring {e}")),
+                    Ok(d) => warnings.push(Warning::BuildIdMismatch {
+                        path: p.clone(),
+                        want: id.to_string(),
+                        got: d.build_id().unwrap_or("none").to_string(),
+                        debug_file: true,
+                    }),
+                    Err(e) => warnings.push(Warning::Unusable(e)),
                 }
             }
         }
@@ -262,18 +263,17 @@ impl Locator {
                 continue;
             }
             match Binary::open(&p) {
-                Err(e) => warnings.push(format!("ignoring {e}")),
+                Err(e) => warnings.push(Warning::Unusable(e)),
                 Ok(d) => {
                     let crc = crc32fast::hash(d.data());
                     if crc == link.crc {
                         return Some(d);
                     }
-                    warnings.push(format!(
-                        "ignoring {}: CRC mismatch (debuglink {:08x}, file {:08x})",
-                        p.display(),
-                        link.crc,
-                        crc
-                    ));
+                    warnings.push(Warning::CrcMismatch {
+                        path: p.clone(),
+                        want: link.crc,
+                        got: crc,
+                    });
                 }
             }
         }

@@ -13,42 +13,7 @@ use memmap2::Mmap;
 use object::{Object, ObjectKind, ObjectSection, ObjectSegment, SectionKind, SegmentFlags};
 
 use crate::addr::{FileOffset, Svma};
-
-/// Errors opening a binary. Every message names the file.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BinaryError {
-    /// The file could not be opened or mapped.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file does not start with the ELF magic.
-    #[error("{path}: not an ELF file")]
-    NotElf {
-        /// The file.
-        path: PathBuf,
-    },
-    /// The ELF headers could not be parsed (usually a truncated file).
-    #[error("{path}: truncated or malformed ELF file: {msg}")]
-    Malformed {
-        /// The file.
-        path: PathBuf,
-        /// What `object` reported.
-        msg: String,
-    },
-    /// An ELF file of a kind this tool does not handle (core dump, unknown `e_type`).
-    #[error("{path}: unsupported ELF file: {what}")]
-    Unsupported {
-        /// The file.
-        path: PathBuf,
-        /// What is unsupported.
-        what: String,
-    },
-}
+use crate::error::{Error, ErrorKind, Result};
 
 /// `e_type` of the ELF header, restricted to the kinds that can be symbolized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,12 +119,12 @@ impl fmt::Debug for Binary {
 
 impl Binary {
     /// Map and parse `path`.
-    pub fn open(path: impl AsRef<Path>) -> Result<Binary, BinaryError> {
+    ///
+    /// Errors name the file: [`ErrorKind::Io`] when it cannot be read, [`ErrorKind::Binary`] when it is not an
+    /// ELF file (or one this tool cannot use), is truncated or malformed.
+    pub fn open(path: impl AsRef<Path>) -> Result<Binary> {
         let path = path.as_ref().to_path_buf();
-        let io = |source| BinaryError::Io {
-            path: path.clone(),
-            source,
-        };
+        let io = |e| Error::io(&path, e);
         let file = File::open(&path).map_err(io)?;
         // SAFETY: the file is mapped read-only. A concurrent truncation by another process
         // would be undefined behaviour, as for every mmap-based reader (addr2line does the same).
@@ -167,24 +132,21 @@ impl Binary {
         Self::from_map(path, map)
     }
 
-    fn from_map(path: PathBuf, map: Mmap) -> Result<Binary, BinaryError> {
+    fn from_map(path: PathBuf, map: Mmap) -> Result<Binary> {
+        let name = path.display().to_string();
         if map.len() < 4 || &map[..4] != b"\x7fELF" {
-            return Err(BinaryError::NotElf { path });
+            return Err(Error::new(ErrorKind::Binary, "not an ELF file").context(name));
         }
-        let malformed = |e: object::Error| BinaryError::Malformed {
-            path: path.clone(),
-            msg: e.to_string(),
-        };
+        let malformed =
+            |e: object::Error| Error::caused_by(ErrorKind::Binary, "truncated or malformed ELF file", e).context(&name);
         let obj = object::File::parse(&*map).map_err(malformed)?;
         let kind = match obj.kind() {
             ObjectKind::Executable => ElfKind::Exec,
             ObjectKind::Dynamic => ElfKind::Dyn,
             ObjectKind::Relocatable => ElfKind::Rel,
             other => {
-                return Err(BinaryError::Unsupported {
-                    path,
-                    what: format!("file type {other:?}"),
-                });
+                let e = Error::new(ErrorKind::Binary, format!("unsupported ELF file: file type {other:?}"));
+                return Err(e.context(name));
             }
         };
         let build_id = obj.build_id().map_err(malformed)?.map(hex);

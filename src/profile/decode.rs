@@ -1,6 +1,5 @@
 //! Reading a profile from a file or stdin: content-sniffed gzip (bounded) then prost, then validation.
 
-use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
@@ -9,6 +8,7 @@ use prost::Message;
 
 use super::model::Profile;
 use super::pb;
+use crate::error::{Error, ErrorKind, Result};
 
 /// Default bound on the decompressed size of a profile: 1 GiB. Real heap profiles are a few MB; a gzip bomb hits
 /// this limit long before memory runs out.
@@ -36,25 +36,8 @@ impl Default for LoadOptions {
     }
 }
 
-/// A profile that could not be loaded: the source it came from and what was wrong, as one line.
-#[derive(Debug)]
-pub struct LoadError {
-    /// The path, or `<stdin>`.
-    pub source_name: String,
-    /// What went wrong.
-    pub message: String,
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.source_name, self.message)
-    }
-}
-
-impl std::error::Error for LoadError {}
-
 /// Reads the raw bytes of `path` (`-` means standard input).
-pub fn read_input(path: &Path) -> Result<(String, Vec<u8>), LoadError> {
+pub fn read_input(path: &Path) -> Result<(String, Vec<u8>)> {
     let is_stdin = path.as_os_str() == "-";
     let name = if is_stdin {
         "<stdin>".to_string()
@@ -69,20 +52,16 @@ pub fn read_input(path: &Path) -> Result<(String, Vec<u8>), LoadError> {
     };
     match res {
         Ok(_) => Ok((name, data)),
-        Err(e) => Err(LoadError {
-            source_name: name,
-            message: format!("cannot read: {e}"),
-        }),
+        Err(e) => Err(Error::caused_by(ErrorKind::Io, "cannot read", e).context(name)),
     }
 }
 
 /// Loads, decodes and validates the profile at `path` (`-` for stdin).
-pub fn load(path: &Path, opts: &LoadOptions) -> Result<Profile, LoadError> {
+///
+/// Errors name the file (or `<stdin>`) and say what is wrong in one line.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Profile> {
     let (name, data) = read_input(path)?;
-    decode_bytes(&data, opts).map_err(|message| LoadError {
-        source_name: name,
-        message,
-    })
+    decode_bytes(&data, opts).map_err(|e| e.context(name))
 }
 
 /// Decodes profile bytes (gzipped or plain protobuf, detected by content) and validates them.
@@ -90,9 +69,9 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Profile, LoadError> {
 ///
 /// A large gzipped profile is decompressed on a second thread while this one decodes the fields already
 /// inflated, so loading takes about as long as decompressing alone.
-pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> {
+pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile> {
     if data.is_empty() {
-        return Err("empty file, not a profile".into());
+        return Err(Error::new(ErrorKind::Format, "empty file, not a profile"));
     }
     let pb = if data.starts_with(&[0x1f, 0x8b]) {
         if data.len() >= PIPELINE_MIN {
@@ -100,16 +79,19 @@ pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile, String> 
         } else {
             let inflated = gunzip_bounded(data, opts.max_decompressed)?;
             if inflated.is_empty() {
-                return Err(EMPTY_GZIP.into());
+                return Err(Error::new(ErrorKind::Format, EMPTY_GZIP));
             }
             decode_plain(&inflated, opts.max_memory)?
         }
     } else {
         if (data.len() as u64) > opts.max_decompressed {
-            return Err(format!(
-                "profile is {} bytes, over the limit of {} bytes (raise --max-decompressed)",
-                data.len(),
-                opts.max_decompressed
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "profile is {} bytes, over the limit of {} bytes (raise --max-decompressed)",
+                    data.len(),
+                    opts.max_decompressed
+                ),
             ));
         }
         decode_plain(data, opts.max_memory)?
@@ -125,22 +107,33 @@ const PIPELINE_MIN: usize = 256 << 10;
 /// Size of the decompressed chunks handed from the inflating thread to the decoding one.
 const CHUNK: usize = 1 << 20;
 
-fn decode_error(e: impl fmt::Display) -> String {
-    format!("not a profile.proto message: {e}")
+/// A wire-format problem, said as "not a profile.proto message: …" (a bound reached keeps its own words).
+fn decode_error(e: Error) -> Error {
+    match e.kind() {
+        ErrorKind::Limit => e,
+        kind => Error::new(kind, format!("not a profile.proto message: {e}")),
+    }
 }
 
-fn decode_plain(data: &[u8], max_memory: u64) -> Result<pb::Profile, String> {
+/// A wire-format problem.
+fn malformed(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Format, msg)
+}
+
+fn decode_plain(data: &[u8], max_memory: u64) -> Result<pb::Profile> {
     let mut d = FieldDecoder::new(max_memory);
     let used = d.feed(data).map_err(decode_error)?;
     if used != data.len() {
-        return Err(decode_error("buffer underflow (the message ends inside a field)"));
+        return Err(decode_error(malformed(
+            "buffer underflow (the message ends inside a field)",
+        )));
     }
     Ok(d.profile)
 }
 
 /// Inflates on a scoped thread, sending bounded chunks; decodes complete top-level fields as they arrive.
-fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb::Profile, String> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, String>>(4);
+fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb::Profile> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>>>(4);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut reader = MultiGzDecoder::new(data);
@@ -149,14 +142,17 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb:
                 let mut chunk = Vec::with_capacity(CHUNK);
                 let res = (&mut reader).take(CHUNK as u64).read_to_end(&mut chunk);
                 let msg = match res {
-                    Err(e) => Err(format!("corrupt gzip data: {e}")),
+                    Err(e) => Err(malformed(format!("corrupt gzip data: {e}"))),
                     Ok(0) => return,
                     Ok(n) => {
                         total += n as u64;
                         if total > limit {
-                            Err(format!(
-                                "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise \
-                                 --max-decompressed)"
+                            Err(Error::new(
+                                ErrorKind::Limit,
+                                format!(
+                                    "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise \
+                                     --max-decompressed)"
+                                ),
                             ))
                         } else {
                             Ok(chunk)
@@ -189,10 +185,12 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb:
             start = d.feed(&buf).map_err(decode_error)?;
         }
         if !any {
-            return Err(EMPTY_GZIP.to_string());
+            return Err(Error::new(ErrorKind::Format, EMPTY_GZIP));
         }
         if start != buf.len() {
-            return Err(decode_error("buffer underflow (the message ends inside a field)"));
+            return Err(decode_error(malformed(
+                "buffer underflow (the message ends inside a field)",
+            )));
         }
         Ok(d.profile)
     })
@@ -221,12 +219,15 @@ impl FieldDecoder {
     }
 
     /// Accounts for `bytes` more of decoded memory; fails past the limit.
-    fn charge(&mut self, bytes: u64) -> Result<(), String> {
+    fn charge(&mut self, bytes: u64) -> Result<()> {
         self.memory = self.memory.saturating_add(bytes);
         if self.memory > self.max_memory {
-            return Err(format!(
-                "decoding needs more than {} bytes of memory (raise --max-memory)",
-                self.max_memory
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!(
+                    "decoding needs more than {} bytes of memory (raise --max-memory)",
+                    self.max_memory
+                ),
             ));
         }
         Ok(())
@@ -234,7 +235,7 @@ impl FieldDecoder {
 
     /// Decodes every complete field at the start of `data`; returns how many bytes they took. Fails on bytes
     /// that cannot be a message (a bad tag or wire type, a malformed field).
-    fn feed(&mut self, data: &[u8]) -> Result<usize, String> {
+    fn feed(&mut self, data: &[u8]) -> Result<usize> {
         let mut pos = 0;
         while pos < data.len() {
             let mut b = &data[pos..];
@@ -244,7 +245,7 @@ impl FieldDecoder {
             let field = key >> 3;
             let wire = key & 7;
             if field == 0 || field > u32::MAX as u64 >> 3 {
-                return Err(format!("invalid tag value: {field}"));
+                return Err(malformed(format!("invalid tag value: {field}")));
             }
             let body_len = match wire {
                 0 => match read_varint(&mut b)? {
@@ -254,7 +255,7 @@ impl FieldDecoder {
                 1 => 8,
                 5 => 4,
                 2 => match read_varint(&mut b)? {
-                    Some(n) => usize::try_from(n).map_err(|_| "length out of range")?,
+                    Some(n) => usize::try_from(n).map_err(|_| malformed("length out of range"))?,
                     None => break,
                 },
                 // A group (no profile.proto field is one, but prost skips unknown ones): find its end. A
@@ -264,7 +265,7 @@ impl FieldDecoder {
                     None => break,
                 },
                 4 => 0,
-                w => return Err(format!("invalid wire type value: {w}")),
+                w => return Err(malformed(format!("invalid wire type value: {w}"))),
             };
             if b.len() < body_len {
                 break;
@@ -272,7 +273,7 @@ impl FieldDecoder {
             let header = data.len() - pos - b.len();
             let end = pos + header + body_len;
             if field == 2 && wire == 2 {
-                let s = decode_sample(&b[..body_len]).map_err(|e| e.to_string())?;
+                let s = decode_sample(&b[..body_len]).map_err(|e| malformed(e.to_string()))?;
                 // The Sample itself (its slot in the vector, counted twice for growth), its vectors' heap blocks.
                 let heap = 8 * (s.location_id.len() + s.value.len()) + 32 * s.label.len() + 48;
                 self.charge(2 * std::mem::size_of::<pb::Sample>() as u64 + heap as u64)?;
@@ -280,7 +281,9 @@ impl FieldDecoder {
             } else {
                 // Other messages: their slot plus about twice their encoded size.
                 self.charge(64 + 2 * (end - pos) as u64)?;
-                self.profile.merge(&data[pos..end]).map_err(|e| e.to_string())?;
+                self.profile
+                    .merge(&data[pos..end])
+                    .map_err(|e| malformed(e.to_string()))?;
             }
             pos = end;
         }
@@ -290,9 +293,9 @@ impl FieldDecoder {
 
 /// The length of a group's body up to and including its end-group tag (`b` starts after the start-group tag);
 /// `Ok(None)` when `b` ends first. Nesting is bounded as prost bounds it.
-fn group_len(b: &[u8], field: u64, depth: u32) -> Result<Option<usize>, String> {
+fn group_len(b: &[u8], field: u64, depth: u32) -> Result<Option<usize>> {
     if depth >= 100 {
-        return Err("recursion limit reached".into());
+        return Err(malformed("recursion limit reached"));
     }
     let mut rest = b;
     loop {
@@ -307,7 +310,7 @@ fn group_len(b: &[u8], field: u64, depth: u32) -> Result<Option<usize>, String> 
             1 => 8,
             5 => 4,
             2 => match read_varint(&mut rest)? {
-                Some(n) => usize::try_from(n).map_err(|_| "length out of range")?,
+                Some(n) => usize::try_from(n).map_err(|_| malformed("length out of range"))?,
                 None => return Ok(None),
             },
             3 => match group_len(rest, key >> 3, depth + 1)? {
@@ -315,8 +318,8 @@ fn group_len(b: &[u8], field: u64, depth: u32) -> Result<Option<usize>, String> 
                 None => return Ok(None),
             },
             4 if key >> 3 == field => return Ok(Some(b.len() - rest.len())),
-            4 => return Err("unexpected end group tag".into()),
-            w => return Err(format!("invalid wire type value: {w}")),
+            4 => return Err(malformed("unexpected end group tag")),
+            w => return Err(malformed(format!("invalid wire type value: {w}"))),
         };
         if rest.len() < len {
             return Ok(None);
@@ -327,7 +330,7 @@ fn group_len(b: &[u8], field: u64, depth: u32) -> Result<Option<usize>, String> 
 
 /// Reads a varint; `Ok(None)` when `b` ends first (more bytes may come), an error when it is over 10 bytes.
 #[inline]
-fn read_varint(b: &mut &[u8]) -> Result<Option<u64>, String> {
+fn read_varint(b: &mut &[u8]) -> Result<Option<u64>> {
     match b.first() {
         None => Ok(None),
         Some(&x) if x < 0x80 => {
@@ -335,7 +338,7 @@ fn read_varint(b: &mut &[u8]) -> Result<Option<u64>, String> {
             Ok(Some(u64::from(x)))
         }
         Some(_) if b.len() >= 10 || b.iter().any(|&x| x < 0x80) => {
-            varint_complete(b).map(Some).ok_or_else(|| "invalid varint".to_string())
+            varint_complete(b).map(Some).ok_or_else(|| malformed("invalid varint"))
         }
         Some(_) => Ok(None),
     }
@@ -405,7 +408,7 @@ fn packed<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> T) -> Option
     Some(())
 }
 
-fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {
+fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>> {
     // Never hold more than limit + 1 bytes: the buffer grows by doubling but is capped there, so a bomb costs at
     // most the limit (read_to_end's own growth could reserve twice that). The buffer is zeroed once per growth
     // and `filled` counts the decompressed bytes in it.
@@ -416,8 +419,11 @@ fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {
     loop {
         if filled == out.len() {
             if filled >= cap {
-                return Err(format!(
-                    "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise --max-decompressed)"
+                return Err(Error::new(
+                    ErrorKind::Limit,
+                    format!(
+                        "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise --max-decompressed)"
+                    ),
                 ));
             }
             let want = if filled == 0 {
@@ -426,8 +432,12 @@ fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {
                 filled
             };
             let grow = want.min(cap - filled);
-            out.try_reserve_exact(grow)
-                .map_err(|_| format!("out of memory decompressing {} bytes", filled + grow))?;
+            out.try_reserve_exact(grow).map_err(|_| {
+                Error::new(
+                    ErrorKind::Limit,
+                    format!("out of memory decompressing {} bytes", filled + grow),
+                )
+            })?;
             out.resize(filled + grow, 0);
         }
         match reader.read(&mut out[filled..]) {
@@ -437,7 +447,7 @@ fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>, String> {
             }
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("corrupt gzip data: {e}")),
+            Err(e) => return Err(malformed(format!("corrupt gzip data: {e}"))),
         }
     }
 }

@@ -1,58 +1,12 @@
 //! The indexed, read-only view of a profile that every report uses.
 
-use std::collections::HashMap;
+use std::sync::OnceLock;
 
+use super::index::IdIndex;
+use super::names::{DemangleMode, display_name};
 use super::pb;
 use super::validate::{Indices, validate};
-
-/// Maps a non-zero id to its position in a repeated field: a dense table when ids are small (the common case:
-/// producers number from 1), a hash map otherwise.
-#[derive(Debug, Clone, Default)]
-pub struct IdIndex {
-    dense: Vec<u32>,
-    sparse: HashMap<u64, u32>,
-}
-
-const ABSENT: u32 = u32::MAX;
-
-impl IdIndex {
-    /// Indexes `ids` (in field order); fails on id 0 or a repeated id, naming `kind`.
-    pub fn build(kind: &str, ids: impl ExactSizeIterator<Item = u64>) -> Result<IdIndex, String> {
-        let n = ids.len();
-        let mut idx = IdIndex::default();
-        let dense_limit = (n as u64).saturating_mul(2).saturating_add(64);
-        for (pos, id) in ids.enumerate() {
-            if id == 0 {
-                return Err(format!("found {kind} with reserved ID=0"));
-            }
-            let fresh = if id <= dense_limit {
-                let i = id as usize;
-                if idx.dense.len() <= i {
-                    idx.dense.resize(i + 1, ABSENT);
-                }
-                std::mem::replace(&mut idx.dense[i], pos as u32) == ABSENT
-            } else {
-                idx.sparse.insert(id, pos as u32).is_none()
-            };
-            if !fresh {
-                return Err(format!("multiple {kind}s with same id: {id}"));
-            }
-        }
-        Ok(idx)
-    }
-
-    /// The position of `id`, if present.
-    #[inline]
-    pub fn get(&self, id: u64) -> Option<usize> {
-        if let Some(&p) = self.dense.get(id as usize) {
-            return (p != ABSENT).then_some(p as usize);
-        }
-        if self.sparse.is_empty() {
-            return None;
-        }
-        self.sparse.get(&id).map(|&p| p as usize)
-    }
-}
+use crate::error::{Error, ErrorKind, Result};
 
 /// A validated profile with id lookups. The protobuf message stays available as [`Profile::pb`]; every
 /// reference inside it is known to resolve.
@@ -62,27 +16,42 @@ pub struct Profile {
     mappings: IdIndex,
     functions: IdIndex,
     locations: IdIndex,
+    /// The name pprof shows for each function, made on first use (see [`Profile::display_names`]).
+    display_names: OnceLock<Vec<String>>,
 }
 
 impl Profile {
     /// Validates `pb` and indexes it.
-    pub fn new(pb: pb::Profile) -> Result<Profile, String> {
+    pub fn new(pb: pb::Profile) -> Result<Profile> {
         let Indices {
             mappings,
             functions,
             locations,
-        } = validate(&pb).map_err(|e| format!("malformed profile: {e}"))?;
+        } = validate(&pb).map_err(|e| Error::new(e.kind(), format!("malformed profile: {e}")))?;
         Ok(Profile {
             pb,
             mappings,
             functions,
             locations,
+            display_names: OnceLock::new(),
         })
     }
 
     /// The underlying message.
     pub fn pb(&self) -> &pb::Profile {
         &self.pb
+    }
+
+    /// The name pprof shows for each function (in `pb().function` order), after its loader's demangling pass
+    /// ([`display_name`] in the default mode), computed once.
+    pub fn display_names(&self) -> &[String] {
+        self.display_names.get_or_init(|| {
+            self.pb
+                .function
+                .iter()
+                .map(|f| display_name(self.str(f.name), self.str(f.system_name), DemangleMode::Short))
+                .collect()
+        })
     }
 
     /// Gives the message back (for editing and re-validating, e.g. by the symbolizer).
@@ -162,10 +131,10 @@ impl Profile {
     /// The index of the sample type to report, chosen as pprof chooses it: `None` → `default_sample_type` if
     /// set and present, else the last type; a number → that index; a name → that type, where `inuse_X` also
     /// matches a type named `X` (legacy `space`/`objects`).
-    pub fn sample_index(&self, choice: Option<&str>) -> Result<usize, String> {
+    pub fn sample_index(&self, choice: Option<&str>) -> Result<usize> {
         let names = self.sample_type_names();
         if names.is_empty() {
-            return Err("profile has no sample types".into());
+            return Err(Error::new(ErrorKind::Usage, "profile has no sample types"));
         }
         let Some(choice) = choice.filter(|c| !c.is_empty()) else {
             let dflt = self.str(self.pb.default_sample_type);
@@ -178,10 +147,8 @@ impl Profile {
         };
         if let Ok(i) = choice.parse::<i64>() {
             if i < 0 || i as usize >= names.len() {
-                return Err(format!(
-                    "sample_index {choice} is outside the range [0..{}]",
-                    names.len() - 1
-                ));
+                let msg = format!("sample_index {choice} is outside the range [0..{}]", names.len() - 1);
+                return Err(Error::new(ErrorKind::Usage, msg));
             }
             return Ok(i as usize);
         }
@@ -192,7 +159,8 @@ impl Profile {
             .ok_or_else(|| {
                 let mut sorted = names.clone();
                 sorted.sort_unstable();
-                format!("sample_index {choice:?} must be one of: [{}]", sorted.join(" "))
+                let msg = format!("sample_index {choice:?} must be one of: [{}]", sorted.join(" "));
+                Error::new(ErrorKind::Usage, msg)
             })
     }
 }

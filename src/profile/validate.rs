@@ -1,20 +1,21 @@
 //! pprof's consistency rules (`CheckValid` plus string-index bounds), reporting the first problem found.
 
-use super::model::IdIndex;
+use super::index::IdIndex;
 use super::pb;
+use crate::error::{Error, ErrorKind, Result};
 
 /// Checks that `p` is a well-formed profile: string_table[0] is "", every string index is in range, each sample
 /// has one value per sample type, ids are non-zero and unique, and every id reference resolves.
-pub fn validate(p: &pb::Profile) -> Result<Indices, String> {
+pub fn validate(p: &pb::Profile) -> Result<Indices> {
     match p.string_table.first() {
-        None => return Err("string table is empty (string_table[0] must be '')".into()),
-        Some(s) if !s.is_empty() => return Err("string_table[0] must be ''".into()),
+        None => return bad("string table is empty (string_table[0] must be '')"),
+        Some(s) if !s.is_empty() => return bad("string_table[0] must be ''"),
         _ => {}
     }
     let nstr = p.string_table.len() as i64;
-    let check_str = |idx: i64, what: &dyn Fn() -> String| -> Result<(), String> {
+    let check_str = |idx: i64, what: &dyn Fn() -> String| -> Result<()> {
         if idx < 0 || idx >= nstr {
-            Err(format!(
+            bad(format!(
                 "{} refers to string {idx}, but the string table has {nstr} entries",
                 what()
             ))
@@ -38,7 +39,7 @@ pub fn validate(p: &pb::Profile) -> Result<Indices, String> {
         check_str(*c, &|| format!("comment[{i}]"))?;
     }
     if p.sample_type.is_empty() && !p.sample.is_empty() {
-        return Err("missing sample type information".into());
+        return bad("missing sample type information");
     }
 
     let mapping_ids = IdIndex::build("mapping", p.mapping.iter().map(|m| m.id))?;
@@ -56,17 +57,17 @@ pub fn validate(p: &pb::Profile) -> Result<Indices, String> {
     }
     for l in &p.location {
         if l.mapping_id != 0 && mapping_ids.get(l.mapping_id).is_none() {
-            return Err(format!(
+            return bad(format!(
                 "location {} refers to mapping {}, which does not exist",
                 l.id, l.mapping_id
             ));
         }
         for ln in &l.line {
             if ln.function_id == 0 {
-                return Err(format!("location id: {} has a line with nil function", l.id));
+                return bad(format!("location id: {} has a line with nil function", l.id));
             }
             if function_ids.get(ln.function_id).is_none() {
-                return Err(format!(
+                return bad(format!(
                     "location {} refers to function {}, which does not exist",
                     l.id, ln.function_id
                 ));
@@ -76,14 +77,14 @@ pub fn validate(p: &pb::Profile) -> Result<Indices, String> {
     let ntypes = p.sample_type.len();
     for (i, s) in p.sample.iter().enumerate() {
         if s.value.len() != ntypes {
-            return Err(format!(
+            return bad(format!(
                 "mismatch: sample {i} has {} values vs. {ntypes} types",
                 s.value.len()
             ));
         }
         for id in &s.location_id {
             if location_ids.get(*id).is_none() {
-                return Err(format!("sample {i} refers to location {id}, which does not exist"));
+                return bad(format!("sample {i} refers to location {id}, which does not exist"));
             }
         }
         for lb in &s.label {
@@ -101,7 +102,15 @@ pub fn validate(p: &pb::Profile) -> Result<Indices, String> {
 
 /// The id → position indices built while validating, handed to the model so they are built once.
 pub struct Indices {
+    /// Mapping ids.
     pub mappings: IdIndex,
+    /// Function ids.
     pub functions: IdIndex,
+    /// Location ids.
     pub locations: IdIndex,
+}
+
+/// A broken rule, as an error.
+fn bad<T>(msg: impl Into<String>) -> Result<T> {
+    Err(Error::new(ErrorKind::Invalid, msg))
 }

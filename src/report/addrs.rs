@@ -4,9 +4,8 @@
 
 use serde::Serialize;
 
+use crate::answer::{Frame, LocationAnswer, MappingStatus, Resolution};
 use crate::profile::Profile;
-use crate::symbolize::Frame;
-use crate::symbolize::profile::{LocationAnswer, MappingStatus, Resolution};
 
 /// How the profile's own frames compare with the binary's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,7 +116,7 @@ fn same(a: &[FrameText], b: &[FrameText]) -> bool {
 }
 
 /// Builds the report from a profile and the lookups of all its locations (see
-/// [`crate::symbolize::profile::resolve_profile`] with `force`).
+/// `symbolize::profile::resolve_profile` with `force`).
 pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
     let pb = p.pb();
     let mut rows = Vec::with_capacity(pb.location.len());
@@ -193,7 +192,7 @@ pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
         profile_only: count(Agreement::ProfileOnly),
         binary_only: count(Agreement::BinaryOnly),
         neither: count(Agreement::Neither),
-        warnings: res.warnings.clone(),
+        warnings: res.warnings.iter().map(ToString::to_string).collect(),
         rows,
     }
 }

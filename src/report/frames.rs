@@ -3,6 +3,7 @@
 
 use regex::Regex;
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::profile::Profile;
 
 /// A compiled drop list and keep list (either may be absent). A frame is dropped when its simplified function
@@ -35,12 +36,12 @@ impl FrameFilter {
 
     /// The profile's own lists, each extended with an alternation of ours (`extra_drop`, `extra_keep`). A list that
     /// does not compile is an error naming it (`bad drop_frames regexp: …`).
-    pub(crate) fn extended(p: &Profile, extra_drop: &str, extra_keep: &str) -> Result<FrameFilter, String> {
+    pub(crate) fn extended(p: &Profile, extra_drop: &str, extra_keep: &str) -> Result<FrameFilter> {
         let pb = p.pb();
         let compile = |what: &str, parts: &[&str]| {
             anchored(parts)
                 .transpose()
-                .map_err(|e| format!("bad {what} regexp: {e}"))
+                .map_err(|e| Error::caused_by(ErrorKind::Invalid, format!("bad {what} regexp"), e))
         };
         let drop = compile("drop_frames", &[extra_drop, p.str(pb.drop_frames)])?;
         let keep = compile("keep_frames", &[extra_keep, p.str(pb.keep_frames)])?;

@@ -7,6 +7,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::frames::FrameFilter;
+use crate::error::{Error, ErrorKind, Result};
 use crate::profile::Profile;
 
 /// Allocator and runtime frames: pprof's legacy heap `drop_frames` list, extended with jemalloc's internals and the
@@ -189,16 +190,15 @@ fn columns(p: &Profile) -> Columns {
 }
 
 /// Computes the allocation sites of a heap profile.
-pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport, String> {
+pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
     let cols = columns(p);
     if cols.inuse_space.is_none() && cols.alloc_space.is_none() && cols.inuse_objects.is_none() {
         let names = p.sample_type_names().join(", ");
-        return Err(format!(
-            "not a heap profile: no inuse/alloc space or objects among its sample types ({names})"
-        ));
+        let msg = format!("not a heap profile: no inuse/alloc space or objects among its sample types ({names})");
+        return Err(Error::new(ErrorKind::Usage, msg));
     }
     let pb = p.pb();
-    let fn_names = super::function_names(p);
+    let fn_names = p.display_names();
     // pprof's heap drop list and ours, plus the profile's own drop_frames / keep_frames.
     let frames = FrameFilter::extended(p, ALLOC_DROP, ALLOC_KEEP)?;
 

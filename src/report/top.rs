@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::graph::{Filters, Granularity, Prepared};
 use super::labels::{LabelOptions, profile_labels};
 use super::measure::{percentage, scale, scaled_label};
+use crate::error::{Result, Warning};
 use crate::profile::Profile;
 
 /// Options of the `top` report; the defaults are pprof's.
@@ -86,7 +87,7 @@ pub struct TopReport {
     pub rows: Vec<TopRow>,
     /// Warnings pprof prints to stderr (e.g. "Focus expression matched no samples").
     #[serde(skip)]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl TopReport {
@@ -97,7 +98,7 @@ impl TopReport {
 }
 
 /// Computes the `top` report of `profile`.
-pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport, String> {
+pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
     let index = profile.sample_index(opts.sample_index.as_deref())?;
     let st = &profile.pb().sample_type[index];
     let sample_type = profile.str(st.r#type).to_string();
@@ -113,19 +114,19 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport, String> {
     let mut warnings = Vec::new();
     let m = prepared.matches;
     if !m.focus {
-        warnings.push("Focus expression matched no samples".into());
+        warnings.push(Warning::Other("Focus expression matched no samples".into()));
     }
     if opts.filters.ignore.is_some() && !m.ignore {
-        warnings.push("Ignore expression matched no samples".into());
+        warnings.push(Warning::Other("Ignore expression matched no samples".into()));
     }
     if opts.filters.hide.is_some() && !m.hide {
-        warnings.push("Hide expression matched no samples".into());
+        warnings.push(Warning::Other("Hide expression matched no samples".into()));
     }
     if opts.filters.show.is_some() && !m.show {
-        warnings.push("Show expression matched no samples".into());
+        warnings.push(Warning::Other("Show expression matched no samples".into()));
     }
     if opts.filters.show_from.is_some() && !m.show_from {
-        warnings.push("ShowFrom expression matched no samples".into());
+        warnings.push(Warning::Other("ShowFrom expression matched no samples".into()));
     }
 
     // Step 1: full graph, cutoffs from its flat total, drop light nodes and rebuild.

@@ -11,50 +11,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::demangle::{DemangleMode, profile_name};
 use super::{MappingInfo, Resolved, ResolvedBatch, Symbolizer};
 use crate::addr::{FileOffset, RuntimeAddr};
+pub use crate::answer::{LocationAnswer, MappingStatus, Resolution};
+use crate::error::{Result, Warning};
+use crate::profile::names::{DemangleMode, profile_name};
 use crate::profile::{Profile, pb};
-
-/// What happened to one mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MappingStatus {
-    /// Resolved against this binary.
-    Symbolized {
-        /// The file used.
-        binary: String,
-    },
-    /// The mapping already had symbols and `force` was off.
-    AlreadySymbolized,
-    /// A pseudo mapping such as `[vdso]`.
-    Unsymbolizable,
-    /// No usable binary (missing, or its build ID differed: see the warnings).
-    NoBinary,
-    /// No location refers to it.
-    Unused,
-}
-
-/// Per-location answer.
-#[derive(Debug, Clone)]
-pub enum LocationAnswer {
-    /// Not looked up (its mapping was skipped, or it has none).
-    Skipped,
-    /// Looked up.
-    Resolved(Box<Resolved>),
-    /// Lookup failed (outside every segment, bad debug info).
-    Failed(String),
-}
-
-/// The lookups for a profile, in `pb().location` order.
-#[derive(Debug, Clone)]
-pub struct Resolution {
-    /// One answer per location.
-    pub locations: Vec<LocationAnswer>,
-    /// One status per mapping, in `pb().mapping` order.
-    pub mappings: Vec<MappingStatus>,
-    /// Soft problems (missing binaries, build-ID mismatches, lookup failures), one line each.
-    pub warnings: Vec<String>,
-}
 
 impl Resolution {
     /// Locations that were looked up and got at least one frame.
@@ -108,7 +70,7 @@ pub fn resolve_profile(p: &Profile, sym: &mut Symbolizer, force: bool) -> Resolu
 /// [`Resolved`] per location.
 struct Batches {
     mappings: Vec<MappingStatus>,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     /// Per looked-up mapping: its locations (indexes into `pb().location`) and their answers, in that order.
     batches: Vec<(Vec<usize>, ResolvedBatch)>,
 }
@@ -156,12 +118,12 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
         let failures: Vec<usize> = (0..batch.len()).filter(|&i| batch.frame_count(i).is_none()).collect();
         if let Some(&first) = failures.first() {
             let first = batch.get(first).err().map(|e| e.to_string()).unwrap_or_default();
-            warnings.push(format!(
-                "{}: {} of {} locations not symbolized (first: {first})",
-                info.filename,
-                failures.len(),
-                lis.len()
-            ));
+            warnings.push(Warning::LookupFailed {
+                file: info.filename.to_string(),
+                failed: failures.len(),
+                of: lis.len(),
+                first,
+            });
         }
         mappings.push(MappingStatus::Symbolized {
             binary: sym.binary(h).path().display().to_string(),
@@ -175,7 +137,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
     let mut seen = std::collections::HashSet::new();
     for h in used {
         if seen.insert(h) {
-            warnings.extend(sym.elf(h).split_dwarf_warnings());
+            warnings.extend(sym.elf(h).split_dwarf_warnings().into_iter().map(Warning::SplitDwarf));
         }
     }
     Batches {
@@ -186,13 +148,13 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
 }
 
 /// Writes the answers of `res` into `p` with pprof's default short C++ names; see [`apply_with`].
-pub fn apply(p: Profile, res: &Resolution) -> Result<Profile, String> {
+pub fn apply(p: Profile, res: &Resolution) -> Result<Profile> {
     apply_with(p, res, DemangleMode::Short)
 }
 
 /// Writes the answers of `res` into `p`: lines, functions (names per `mode`, raw linkage name as system name),
 /// mapping flags. Returns the new, validated profile.
-pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Profile, String> {
+pub fn apply_with(p: Profile, res: &Resolution, mode: DemangleMode) -> Result<Profile> {
     let answers = res.locations.iter().map(|a| match a {
         LocationAnswer::Resolved(r) => Some(&**r),
         _ => None,
@@ -205,7 +167,7 @@ fn apply_answers<R: std::ops::Deref<Target = Resolved>>(
     p: Profile,
     answers: impl Iterator<Item = Option<R>>,
     mode: DemangleMode,
-) -> Result<Profile, String> {
+) -> Result<Profile> {
     let mut pb = p.into_pb();
     let mut strings: HashMap<String, i64> = HashMap::with_capacity(pb.string_table.len());
     for (i, s) in pb.string_table.iter().enumerate() {
@@ -294,8 +256,8 @@ fn apply_answers<R: std::ops::Deref<Target = Resolved>>(
 pub struct Symbolized {
     /// The profile with lines and functions filled in.
     pub profile: Profile,
-    /// Soft problems, one line each (missing binaries, build-ID mismatches, failed lookups).
-    pub warnings: Vec<String>,
+    /// Soft problems (missing binaries, build-ID mismatches, failed lookups).
+    pub warnings: Vec<Warning>,
     /// Locations that got frames.
     pub symbolized: usize,
     /// Locations that needed frames and got none.
@@ -305,7 +267,7 @@ pub struct Symbolized {
 /// Looks up every location of `p` (see [`resolve_profile`]) and writes the answers in (see [`apply_with`]). Each
 /// answer is made from the compact lookups only when its location is written, so the answers are never all held
 /// as [`Resolved`] values.
-pub fn symbolize(p: Profile, sym: &mut Symbolizer, force: bool, mode: DemangleMode) -> Result<Symbolized, String> {
+pub fn symbolize(p: Profile, sym: &mut Symbolizer, force: bool, mode: DemangleMode) -> Result<Symbolized> {
     let b = resolve_batches(&p, sym, force);
     // Where each location's answer is: (batch, position).
     let mut at: Vec<Option<(u32, u32)>> = vec![None; p.pb().location.len()];

@@ -1,6 +1,10 @@
 //! ELF symbol tables (`.symtab`, `.dynsym`) as sorted arrays searched by bisection.
 
+use std::sync::Arc;
+
 use object::{Object, ObjectSymbol, SymbolKind};
+
+use crate::binary::Binary;
 
 /// What a symbol names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,5 +97,19 @@ impl SymbolTable {
             }
         }
         (closest.size == 0 && closest.kind == SymKind::Code).then_some(closest)
+    }
+}
+
+/// The `.symtab` of `bin`, else that of its debug file.
+pub(crate) fn build_symtab(bin: &Binary, debug: Option<&Arc<Binary>>) -> SymbolTable {
+    let table = |data: &[u8]| {
+        object::File::parse(data)
+            .map(|o| SymbolTable::from_object(&o, false))
+            .unwrap_or_default()
+    };
+    let t = table(bin.data());
+    match debug {
+        Some(d) if t.is_empty() => table(d.data()),
+        _ => t,
     }
 }

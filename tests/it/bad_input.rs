@@ -422,6 +422,6 @@ fn decoded_memory_is_bounded() {
         ..Default::default()
     };
     let err = pprofsym::profile::decode_bytes(&raw, &opts).unwrap_err();
-    assert!(err.contains("raise --max-memory"), "{err}");
+    assert!(err.to_string().contains("raise --max-memory"), "{err}");
     assert!(pprofsym::profile::decode_bytes(&raw, &pprofsym::profile::LoadOptions::default()).is_ok());
 }

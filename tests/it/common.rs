@@ -6,8 +6,8 @@ use std::process::{Command, Stdio};
 
 use pprofsym::addr::Svma;
 use pprofsym::binary::locate::LocatorConfig;
-use pprofsym::symbolize::elf::Lookup;
-use pprofsym::symbolize::{ElfSymbolizer, SymbolSource, Symbolizer, SymbolizerOptions};
+use pprofsym::error::Result;
+use pprofsym::symbolize::{ElfSymbolizer, Lookup, SymbolSource, Symbolizer, SymbolizerOptions};
 
 /// A file of the repository, from its path relative to the crate root (an absolute path is kept as is).
 pub fn path(rel: &str) -> PathBuf {
@@ -77,7 +77,7 @@ pub fn assert_windowed_batches_equal_single(
     addrs: &[Svma],
     windows: &[usize],
     what: &str,
-) -> Vec<Result<Lookup, String>> {
+) -> Vec<Result<Lookup>> {
     let single: Vec<_> = addrs.iter().map(|&a| sym.frames(a)).collect();
     for &window in windows {
         sym.set_batch_window(window);

@@ -126,7 +126,7 @@ fn top_text_equals_go_tool_pprof() {
             let stderr_path = dir.join(format!("{name}.stderr"));
             if let Ok(expected) = std::fs::read_to_string(&stderr_path) {
                 for w in expected.lines().filter(|l| !l.is_empty()) {
-                    if !report.warnings.iter().any(|x| x == w) {
+                    if !report.warnings.iter().any(|x| x.to_string() == *w) {
                         failures.push(format!("{stem}/{name}: missing warning {w:?}"));
                     }
                 }

@@ -153,6 +153,7 @@ fn symbolizer_reports_malformed_table() {
             };
             match r {
                 Err(e) if want_err => {
+                    let e = e.to_string();
                     assert!(e.contains(msg) && e.contains(name) && !e.contains('\n'), "{e}");
                 }
                 Ok(l) if !want_err => assert!(l.frames.is_empty(), "{name} {source:?}: {l:?}"),

@@ -116,13 +116,16 @@ fn pipelined_decode_equals_prost() {
     assert_eq!(decode_bytes(&raw, &LoadOptions::default()).unwrap().pb(), &p);
 
     let err = decode_bytes(&gz[..gz.len() / 2], &LoadOptions::default()).unwrap_err();
-    assert!(err.starts_with("corrupt gzip data"), "{err}");
+    assert!(err.to_string().starts_with("corrupt gzip data"), "{err}");
     let limit = LoadOptions {
         max_decompressed: raw.len() as u64 - 1,
         ..LoadOptions::default()
     };
     let err = decode_bytes(&gz, &limit).unwrap_err();
-    assert!(err.starts_with("decompressed size exceeds the limit"), "{err}");
+    assert!(
+        err.to_string().starts_with("decompressed size exceeds the limit"),
+        "{err}"
+    );
     let exact = LoadOptions {
         max_decompressed: raw.len() as u64,
         ..LoadOptions::default()
@@ -132,7 +135,7 @@ fn pipelined_decode_equals_prost() {
     let cut = encode_gzip_bytes(&raw[..raw.len() - 3]);
     assert!(cut.len() > 256 << 10);
     let err = decode_bytes(&cut, &LoadOptions::default()).unwrap_err();
-    assert!(err.starts_with("not a profile.proto message"), "{err}");
+    assert!(err.to_string().starts_with("not a profile.proto message"), "{err}");
 }
 
 fn encode_gzip_bytes(data: &[u8]) -> Vec<u8> {

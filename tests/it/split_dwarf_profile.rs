@@ -72,7 +72,7 @@ fn run(bin: PathBuf) -> (usize, Vec<String>) {
         .filter(|a| matches!(a, LocationAnswer::Resolved(r) if r.frames.len() > 1))
         .count();
     assert_eq!(res.symbolized_count(), 50, "{:?}", res.warnings);
-    (inlined, res.warnings)
+    (inlined, res.warnings.iter().map(ToString::to_string).collect())
 }
 
 #[test]

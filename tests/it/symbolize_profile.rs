@@ -340,7 +340,8 @@ fn wrong_build_id_is_refused_with_both_ids() {
     let mut sym = symbolizer(Some("testdata/go/bin/heapdemo-pie"), &[], SymbolSource::Auto);
     let res = resolve_profile(&p, &mut sym, false);
     assert_eq!(res.mappings[0], MappingStatus::NoBinary);
-    let w = res.warnings.join("\n");
+    let w: Vec<String> = res.warnings.iter().map(ToString::to_string).collect();
+    let w = w.join("\n");
     assert!(w.contains("f0aec7343573d08bcbd5e916fa2bd59f941185b0"), "{w}");
     assert!(w.contains("0acf89145bd15976e16c871c2b3df237004382ba"), "{w}");
     assert_eq!(
@@ -385,6 +386,10 @@ fn address_outside_every_segment_fails_alone() {
         "{:?}",
         res.locations[i]
     );
-    assert!(res.warnings.iter().any(|w| w.contains("1 of")), "{:?}", res.warnings);
+    assert!(
+        res.warnings.iter().any(|w| w.to_string().contains("1 of")),
+        "{:?}",
+        res.warnings
+    );
     assert!(res.symbolized_count() >= 13);
 }

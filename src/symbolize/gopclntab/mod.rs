@@ -14,13 +14,17 @@
 //! Every read is bounds-checked: malformed input yields an error, never a
 //! panic.
 
+mod bytes;
+mod names;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
-use super::elf::{GoFrame, PclntabSource};
+use self::bytes::{Image, Rd, Sect, TableBytes, add, read_varint, to_usize};
+pub use self::names::{func_name_for_print, runtime_file, runtime_name};
 use crate::binary::Binary;
 
 /// Layout generation of a pclntab.
@@ -70,7 +74,7 @@ impl fmt::Display for PclntabError {
 
 impl std::error::Error for PclntabError {}
 
-fn malformed<T>(what: impl Into<String>) -> Result<T, PclntabError> {
+pub(crate) fn malformed<T>(what: impl Into<String>) -> Result<T, PclntabError> {
     Err(PclntabError::Malformed(what.into()))
 }
 
@@ -83,6 +87,21 @@ pub struct GoFunc {
     pub end: u64,
     /// Name as the runtime prints it (`runtime.FuncForPC(pc).Name()`).
     pub name: String,
+}
+
+/// One frame of [`GoPclntab::frames`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoFrame {
+    /// Function name (Go names are not mangled).
+    pub function: String,
+    /// Source file.
+    pub file: String,
+    /// Line.
+    pub line: u64,
+    /// First line of the function.
+    pub start_line: u64,
+    /// This frame was inlined into the next one.
+    pub inlined: bool,
 }
 
 const MAGIC_GO12: u32 = 0xffff_fffb;
@@ -122,183 +141,6 @@ const _: fn() = || {
     fn shared<T: Send + Sync + Clone>() {}
     shared::<GoPclntab>();
 };
-
-/// Bytes kept by a [`GoPclntab`]: a range of a mapped binary (no copy, the
-/// `Arc` keeps the mapping alive) or a shared copy. Cloning shares the bytes.
-#[derive(Clone)]
-struct TableBytes {
-    owner: TableOwner,
-    start: usize,
-    end: usize,
-}
-
-/// What holds the bytes of a [`TableBytes`].
-#[derive(Clone)]
-enum TableOwner {
-    /// The read-only mapping of a binary; `start..end` index its `data()`.
-    Mapped(Arc<Binary>),
-    /// A copy; `start..end` index it.
-    Owned(Arc<[u8]>),
-}
-
-impl TableBytes {
-    /// A shared copy of `b`.
-    fn copied(b: &[u8]) -> TableBytes {
-        TableBytes {
-            owner: TableOwner::Owned(Arc::from(b)),
-            start: 0,
-            end: b.len(),
-        }
-    }
-
-    /// `b`, a sub-slice of `bin.data()`, kept as a range of the mapping;
-    /// copied if it lies outside the mapping.
-    fn within(bin: &Arc<Binary>, b: &[u8]) -> TableBytes {
-        let map = bin.data();
-        let start = (b.as_ptr() as usize).wrapping_sub(map.as_ptr() as usize);
-        match start.checked_add(b.len()) {
-            Some(end) if start <= map.len() && end <= map.len() => TableBytes {
-                owner: TableOwner::Mapped(bin.clone()),
-                start,
-                end,
-            },
-            _ => TableBytes::copied(b),
-        }
-    }
-}
-
-impl std::ops::Deref for TableBytes {
-    type Target = [u8];
-
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        let all: &[u8] = match &self.owner {
-            TableOwner::Mapped(bin) => bin.data(),
-            TableOwner::Owned(v) => v,
-        };
-        all.get(self.start..self.end).unwrap_or(&[])
-    }
-}
-
-impl fmt::Debug for TableBytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let how = match self.owner {
-            TableOwner::Mapped(_) => "mapped",
-            TableOwner::Owned(_) => "owned",
-        };
-        write!(f, "TableBytes({} bytes, {how})", self.end - self.start)
-    }
-}
-
-/// Bounds-checked little/big-endian reader over a byte slice.
-#[derive(Clone, Copy)]
-struct Rd<'a> {
-    b: &'a [u8],
-    be: bool,
-}
-
-impl<'a> Rd<'a> {
-    fn bytes(&self, off: usize, n: usize) -> Result<&'a [u8], PclntabError> {
-        match off.checked_add(n) {
-            Some(end) if end <= self.b.len() => Ok(&self.b[off..end]),
-            _ => malformed(format!(
-                "read of {n} bytes at offset {off:#x} out of bounds ({:#x})",
-                self.b.len()
-            )),
-        }
-    }
-    fn u8(&self, off: usize) -> Result<u8, PclntabError> {
-        Ok(self.bytes(off, 1)?[0])
-    }
-    fn u16(&self, off: usize) -> Result<u16, PclntabError> {
-        let s: [u8; 2] = self.bytes(off, 2)?.try_into().unwrap_or([0; 2]);
-        Ok(if self.be {
-            u16::from_be_bytes(s)
-        } else {
-            u16::from_le_bytes(s)
-        })
-    }
-    fn u32(&self, off: usize) -> Result<u32, PclntabError> {
-        let s: [u8; 4] = self.bytes(off, 4)?.try_into().unwrap_or([0; 4]);
-        Ok(if self.be {
-            u32::from_be_bytes(s)
-        } else {
-            u32::from_le_bytes(s)
-        })
-    }
-    fn u64(&self, off: usize) -> Result<u64, PclntabError> {
-        let s: [u8; 8] = self.bytes(off, 8)?.try_into().unwrap_or([0; 8]);
-        Ok(if self.be {
-            u64::from_be_bytes(s)
-        } else {
-            u64::from_le_bytes(s)
-        })
-    }
-    fn word(&self, off: usize, ptr_size: u8) -> Result<u64, PclntabError> {
-        if ptr_size == 8 {
-            self.u64(off)
-        } else {
-            self.u32(off).map(u64::from)
-        }
-    }
-    /// NUL-terminated string starting at `off`.
-    fn cstr(&self, off: usize) -> Result<&'a [u8], PclntabError> {
-        let rest = match self.b.get(off..) {
-            Some(r) => r,
-            None => return malformed(format!("string offset {off:#x} out of bounds")),
-        };
-        match rest.iter().position(|&c| c == 0) {
-            Some(n) => Ok(&rest[..n]),
-            None => malformed(format!("unterminated string at offset {off:#x}")),
-        }
-    }
-}
-
-fn to_usize(v: u64, what: &str) -> Result<usize, PclntabError> {
-    usize::try_from(v).or_else(|_| malformed(format!("{what} {v:#x} too large")))
-}
-
-fn add(a: usize, b: usize) -> Result<usize, PclntabError> {
-    a.checked_add(b).map_or_else(|| malformed("offset overflow"), Ok)
-}
-
-/// A loaded section: address, bytes (empty for NOBITS).
-struct Sect<'a> {
-    name: String,
-    addr: u64,
-    data: &'a [u8],
-    writable_or_data: bool,
-}
-
-/// The parts of the object file needed after the header is found.
-struct Image<'a> {
-    sections: Vec<Sect<'a>>,
-    /// Dynamic RELATIVE-style relocations: place -> addend (PIE builds of
-    /// Go <= 1.26 leave the pointer words of moduledata zero in the file).
-    relocs: HashMap<u64, u64>,
-    be: bool,
-}
-
-impl<'a> Image<'a> {
-    fn section_at(&self, addr: u64) -> Option<&Sect<'a>> {
-        self.sections
-            .iter()
-            .find(|s| addr >= s.addr && addr - s.addr < s.data.len() as u64)
-    }
-    /// Bytes from `addr` to the end of its section.
-    fn bytes_from(&self, addr: u64) -> Option<&'a [u8]> {
-        let s = self.section_at(addr)?;
-        s.data.get(usize::try_from(addr - s.addr).ok()?..)
-    }
-    /// A pointer-sized word at `addr`, with a dynamic relocation applied.
-    fn word(&self, addr: u64, ptr_size: u8) -> Option<u64> {
-        if let Some(&v) = self.relocs.get(&addr) {
-            return Some(v);
-        }
-        let b = self.bytes_from(addr)?;
-        Rd { b, be: self.be }.word(0, ptr_size).ok()
-    }
-}
 
 impl GoPclntab {
     /// Find and parse the table in an ELF image (other formats the `object`
@@ -836,12 +678,6 @@ impl GoPclntab {
     }
 }
 
-impl PclntabSource for GoPclntab {
-    fn frames(&self, pc: u64) -> Result<Option<Vec<GoFrame>>, String> {
-        GoPclntab::frames(self, pc).map_err(|e| e.to_string())
-    }
-}
-
 struct Func {
     entry: u64,
     end: u64,
@@ -860,20 +696,6 @@ struct InlinedCall {
     name_off: u32,
     parent_pc: u32,
     start_line: u32,
-}
-
-fn read_varint(r: &Rd<'_>, p: usize) -> Result<(u32, usize), PclntabError> {
-    let mut v: u32 = 0;
-    let mut shift = 0;
-    for n in 0..5 {
-        let b = r.u8(p + n)?;
-        v |= u32::from(b & 0x7f).checked_shl(shift).unwrap_or(0);
-        if b & 0x80 == 0 {
-            return Ok((v, n + 1));
-        }
-        shift += 7;
-    }
-    malformed("varint too long")
 }
 
 /// Validated scan of data sections for a pcHeader (`keep` as for
@@ -906,79 +728,9 @@ fn scan_for_header<'a>(img: &Image<'a>, keep: &dyn Fn(&[u8]) -> TableBytes) -> O
     None
 }
 
-/// Port of `runtime.funcNameForPrint` (Go 1.21+): the shape part of a
-/// generic instantiation is printed as `[...]`.
-pub fn func_name_for_print(name: &str) -> String {
-    let b = name.as_bytes();
-    let Some(i) = b.iter().position(|&c| c == b'[') else {
-        return name.to_string();
-    };
-    let Some(j) = b.iter().rposition(|&c| c == b']') else {
-        return name.to_string();
-    };
-    if j <= i {
-        return name.to_string();
-    }
-    let interior = &name[i + 1..j];
-    if !interior.contains('[') {
-        return format!("{}[...]{}", &name[..i], &name[j + 1..]);
-    }
-    let mut depth = 1i32;
-    let (mut rbr, mut lbr): (isize, isize) = (-1, -1);
-    for (k, c) in interior.bytes().enumerate() {
-        if c == b'[' {
-            depth += 1;
-            if depth != 1 {
-                continue;
-            }
-            lbr = k as isize;
-            break;
-        }
-        if c == b']' {
-            depth -= 1;
-            if depth < 0 {
-                break;
-            }
-            if depth != 0 {
-                continue;
-            }
-            rbr = k as isize;
-        }
-    }
-    if depth == 1 {
-        if rbr >= 0 && lbr > rbr {
-            return format!(
-                "{}[...]{}[...]{}",
-                &name[..i],
-                &interior[rbr as usize + 1..lbr as usize],
-                &name[j + 1..]
-            );
-        }
-        if rbr == -1 && lbr == -1 {
-            return format!("{}[...]{}", &name[..i], &name[j + 1..]);
-        }
-    }
-    name.to_string()
-}
-
-/// The name the Go runtime prints for a function whose table, DWARF or symbol-table name
-/// is `raw`: the ABI suffix `.abi0` (assembly functions, DWARF only) is dropped and generic
-/// shapes become `[...]` ([`func_name_for_print`]).
-pub fn runtime_name(raw: &str) -> String {
-    func_name_for_print(raw.strip_suffix(".abi0").unwrap_or(raw))
-}
-
-/// A file name as the Go runtime prints it: DWARF of `-trimpath` builds writes
-/// `./runtime/proc.go` (and `././<autogenerated>`), the runtime `runtime/proc.go`.
-pub fn runtime_file(mut file: &str) -> &str {
-    while let Some(rest) = file.strip_prefix("./") {
-        file = rest;
-    }
-    file
-}
-
 #[cfg(test)]
 mod tests {
+    use super::bytes::TableOwner;
     use super::*;
 
     const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/gopclntab/");

@@ -53,7 +53,7 @@ pub fn display_name(name: &str, system_name: &str, mode: DemangleMode) -> String
         return name.to_string();
     }
     let sys = if system_name.is_empty() { name } else { system_name };
-    let demangled = super::elf::demangle(sys);
+    let demangled = crate::demangle::demangle(sys);
     if demangled != sys {
         return profile_name(sys, &demangled, mode);
     }

@@ -23,13 +23,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use object::{Object, ObjectSection};
-
-use super::elf::{Reader, SectionBytes};
+use super::sections::{FileSections, Reader, file_sections, section};
 use crate::binary::Binary;
-
-/// One DWARF object file's sections as the split loader reads them.
-type FileSections = (gimli::RunTimeEndian, Vec<(gimli::SectionId, SectionBytes)>);
 
 /// Finds, opens (once) and checks the split parts of one binary's skeleton units.
 pub(crate) struct SplitDwarf {
@@ -206,63 +201,6 @@ impl SplitDwarf {
 fn usable(dwarf: &gimli::Dwarf<Reader>, id: gimli::DwoId) -> bool {
     let unit = dwarf.units().next().ok().flatten().and_then(|h| dwarf.unit(h).ok());
     unit.is_some_and(|u| u.dwo_id == Some(id))
-}
-
-/// The `.dwo` sections of `file` (uncompressed ones borrowed from the mapping).
-fn file_sections(file: &Arc<Binary>) -> Option<FileSections> {
-    let data = file.data();
-    let obj = object::File::parse(data).ok()?;
-    let endian = if obj.is_little_endian() {
-        gimli::RunTimeEndian::Little
-    } else {
-        gimli::RunTimeEndian::Big
-    };
-    let mut list = Vec::new();
-    for s in obj.sections() {
-        let Ok(name) = s.name() else { continue };
-        let Some(id) = DWO_SECTIONS.iter().copied().find(|id| id.dwo_name() == Some(name)) else {
-            continue;
-        };
-        let Ok(bytes) = s.uncompressed_data() else { continue };
-        let bytes = SectionBytes::from_section(file, bytes);
-        list.push((id, bytes));
-    }
-    Some((endian, list))
-}
-
-/// Every section that can appear in a `.dwo` or `.dwp`.
-const DWO_SECTIONS: &[gimli::SectionId] = &[
-    gimli::SectionId::DebugAbbrev,
-    gimli::SectionId::DebugCuIndex,
-    gimli::SectionId::DebugInfo,
-    gimli::SectionId::DebugLine,
-    gimli::SectionId::DebugLoc,
-    gimli::SectionId::DebugLocLists,
-    gimli::SectionId::DebugMacinfo,
-    gimli::SectionId::DebugMacro,
-    gimli::SectionId::DebugRngLists,
-    gimli::SectionId::DebugStr,
-    gimli::SectionId::DebugStrOffsets,
-    gimli::SectionId::DebugTuIndex,
-    gimli::SectionId::DebugTypes,
-];
-
-/// A reader over the section called `name` in `list` (empty when absent).
-///
-/// # Safety
-/// As [`SectionBytes::reader`]: the reader must not be used once `list` is dropped.
-unsafe fn section(
-    list: &[(gimli::SectionId, SectionBytes)],
-    endian: gimli::RunTimeEndian,
-    name: Option<&str>,
-) -> Result<Reader, gimli::Error> {
-    Ok(
-        match name.and_then(|n| list.iter().find(|(id, _)| id.dwo_name() == Some(n))) {
-            // SAFETY: passed on to the caller.
-            Some((_, b)) => unsafe { b.reader(endian) },
-            None => gimli::EndianSlice::new(&[], endian),
-        },
-    )
 }
 
 #[cfg(unix)]

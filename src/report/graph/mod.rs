@@ -1,0 +1,258 @@
+//! pprof's call-graph model, reduced to what tabular and stack reports need: nodes keyed like pprof's
+//! `NodeInfo` at a chosen granularity, flat and cum weights, and the edges that decide whether a node prints as
+//! `(inline)`.
+//!
+//! The steps follow `go tool pprof`, each in its own file so every report can reuse them: the profile's own
+//! `drop_frames` ([`prune`]) → sample filters, focus/ignore/hide/show ([`filter`]) → nodes at a granularity
+//! ([`nodes`]) → a graph of all nodes with weights ([`build`]) → drop nodes under the cum cutoff and rebuild → sort
+//! → keep the top N and rebuild (the last steps are in [`super::top`]).
+
+mod build;
+pub(crate) mod filter;
+mod nodes;
+mod paths;
+pub(crate) mod prune;
+
+use std::collections::HashMap;
+
+pub use self::filter::{FilterMatches, Filters};
+use self::filter::{filter_location, filter_stack};
+pub use self::nodes::NodeInfo;
+use self::nodes::{intern_node, node_info};
+pub use self::paths::{basename, clean_path};
+use self::prune::Pruning;
+use crate::profile::Profile;
+
+/// How finely frames are grouped into report rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    /// Function name.
+    #[default]
+    Functions,
+    /// Function name and file.
+    FileFunctions,
+    /// Source file.
+    Files,
+    /// Function, file and line.
+    Lines,
+    /// Every location (address), inline frames kept apart.
+    Addresses,
+}
+
+impl Granularity {
+    /// Parses the names pprof uses for its granularity flags.
+    pub fn parse(s: &str) -> Option<Granularity> {
+        Some(match s {
+            "functions" => Granularity::Functions,
+            "filefunctions" => Granularity::FileFunctions,
+            "files" => Granularity::Files,
+            "lines" => Granularity::Lines,
+            "addresses" => Granularity::Addresses,
+            _ => return None,
+        })
+    }
+}
+
+/// Samples reduced to what a report needs: one value each, and the stack as positions into the node table.
+pub struct Prepared {
+    /// Interned node identities.
+    pub infos: Vec<NodeInfo>,
+    /// Printable names of `infos`, computed once (sorting compares them).
+    pub names: Vec<String>,
+    /// Per location position: its node ids, innermost first.
+    loc_nodes: Vec<Vec<u32>>,
+    /// Flattened sample stacks (location positions, leaf first), with their value.
+    stacks: Vec<u32>,
+    stack_ends: Vec<usize>,
+    values: Vec<i64>,
+    /// What the filters matched.
+    pub matches: FilterMatches,
+}
+
+impl Prepared {
+    /// Applies the profile's pruning, `filters` and `granularity` to `profile` for sample value `index`.
+    pub fn new(profile: &Profile, index: usize, filters: &Filters, granularity: Granularity) -> Prepared {
+        let pb = profile.pb();
+        let mut matches = FilterMatches {
+            focus: filters.focus.is_none(),
+            ..Default::default()
+        };
+        let fn_names = profile.display_names();
+        let fname = |id: u64| profile.function_index(id).map_or("", |i| fn_names[i].as_str());
+        // The profile's own drop_frames/keep_frames (pprof's RemoveUninteresting, done when a profile is loaded).
+        let prune = Pruning::new(profile, fn_names);
+        // Per location: the filters' decisions, then its nodes.
+        let locs: Vec<_> = pb
+            .location
+            .iter()
+            .enumerate()
+            .map(|(li, loc)| {
+                let lines = &loc.line[prune.first_line[li]..];
+                filter_location(profile, loc, lines, filters, &fname, &mut matches)
+            })
+            .collect();
+        let mut infos: Vec<NodeInfo> = Vec::new();
+        let mut intern: HashMap<NodeInfo, u32> = HashMap::new();
+        let loc_nodes: Vec<Vec<u32>> = pb
+            .location
+            .iter()
+            .zip(&locs)
+            .map(|(loc, lf)| {
+                let objfile = profile.mapping(loc.mapping_id).map_or("", |m| profile.str(m.filename));
+                let address = if granularity == Granularity::Addresses {
+                    loc.address
+                } else {
+                    0
+                };
+                let unknown = || NodeInfo {
+                    address,
+                    objfile: objfile.to_string(),
+                    ..Default::default()
+                };
+                let mut nodes = Vec::with_capacity(lf.lines.len().max(1));
+                if lf.lines.is_empty() {
+                    nodes.push(intern_node(&mut intern, &mut infos, unknown()));
+                }
+                for ln in &lf.lines {
+                    let info = match profile.function(ln.function_id) {
+                        None => unknown(),
+                        Some(f) => node_info(profile, f, fname(ln.function_id), ln, address, objfile, granularity),
+                    };
+                    nodes.push(intern_node(&mut intern, &mut infos, info));
+                }
+                nodes
+            })
+            .collect();
+        // Samples: their value and filtered stack.
+        let mut stacks = Vec::new();
+        let mut stack_ends = Vec::with_capacity(pb.sample.len());
+        let mut values = Vec::with_capacity(pb.sample.len());
+        for s in &pb.sample {
+            let v = s.value.get(index).copied().unwrap_or(0);
+            if v == 0 {
+                continue;
+            }
+            let stack = prune
+                .sample_stack(profile, &s.location_id)
+                .iter()
+                .filter_map(|id| profile.location_index(*id));
+            if filter_stack(stack, &locs, filters, &mut stacks) {
+                stack_ends.push(stacks.len());
+                values.push(v);
+            }
+        }
+        let names = infos.iter().map(NodeInfo::printable_name).collect();
+        Prepared {
+            infos,
+            names,
+            loc_nodes,
+            stacks,
+            stack_ends,
+            values,
+            matches,
+        }
+    }
+}
+
+/// An edge between two nodes: caller → callee (only the callee is needed for the inline markers).
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// The callee's node id.
+    pub dst: u32,
+    /// The weight of the samples passing through the edge.
+    pub weight: i64,
+    /// Every sample passing through it crosses an inline boundary (callee inlined into caller).
+    pub inline: bool,
+}
+
+/// Node weights (indexed by node id) and the ids of the nodes present, in report order once sorted.
+pub struct Graph {
+    /// Node ids present in the graph.
+    pub nodes: Vec<u32>,
+    /// Flat weight per node id.
+    pub flat: Vec<i64>,
+    /// Cumulative weight per node id.
+    pub cum: Vec<i64>,
+    /// The edges, when the graph was built with them.
+    pub edges: Vec<Edge>,
+    /// Per edge: trimmed away.
+    pub removed: Vec<bool>,
+}
+
+impl Graph {
+    /// Σ flat over the nodes present.
+    pub fn flat_sum(&self) -> i64 {
+        self.nodes
+            .iter()
+            .map(|&n| self.flat[n as usize])
+            .fold(0, i64::wrapping_add)
+    }
+
+    /// Removes edges lighter than `cutoff`.
+    pub fn trim_edges(&mut self, cutoff: i64) {
+        for (e, r) in self.edges.iter().zip(self.removed.iter_mut()) {
+            if e.weight.wrapping_abs() < cutoff {
+                *r = true;
+            }
+        }
+    }
+
+    /// "(inline)" when every remaining incoming edge is inline, "(partial-inline)" when some are.
+    pub fn inline_labels(&self) -> HashMap<u32, &'static str> {
+        let mut state: HashMap<u32, (bool, bool)> = HashMap::new();
+        for (e, removed) in self.edges.iter().zip(&self.removed) {
+            if *removed {
+                continue;
+            }
+            let s = state.entry(e.dst).or_default();
+            if e.inline {
+                s.0 = true;
+            } else {
+                s.1 = true;
+            }
+        }
+        state
+            .into_iter()
+            .filter_map(|(n, (inl, noinl))| match (inl, noinl) {
+                (true, true) => Some((n, "(partial-inline)")),
+                (true, false) => Some((n, "(inline)")),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_matches_go() {
+        assert_eq!(clean_path("a/b/../c"), "a/c");
+        assert_eq!(clean_path("/../a//b/./"), "/a/b");
+        assert_eq!(clean_path("../x"), "../x");
+        assert_eq!(clean_path("./"), ".");
+        assert_eq!(basename("/usr/bin/heapdemo"), "heapdemo");
+        assert_eq!(basename("heapdemo"), "heapdemo");
+    }
+
+    #[test]
+    fn printable_names() {
+        let mut n = NodeInfo {
+            name: "main.f".into(),
+            file: "m.go".into(),
+            line: 3,
+            ..Default::default()
+        };
+        assert_eq!(n.printable_name(), "main.f m.go:3");
+        n.address = 0x4de804;
+        assert_eq!(n.printable_name(), "00000000004de804 main.f m.go:3");
+        let n = NodeInfo {
+            objfile: "/bin/pie".into(),
+            ..Default::default()
+        };
+        assert_eq!(n.printable_name(), "[pie]");
+        assert_eq!(NodeInfo::default().printable_name(), "<unknown>");
+    }
+}
