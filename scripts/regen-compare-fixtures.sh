@@ -8,7 +8,8 @@
 #        heap-default.t{0,1,2}.pb.gz + .debug1.txt the same at the default rate (512 KiB), another process
 #        heap-empty.pb.gz                          GODEBUG=memprofilerate=0: a real heap profile, no samples
 #        cpu.pb.gz, goroutine.pb.gz                CPU and goroutine profiles of a fourth run
-#      and other-heapdemo-rate1.pb.gz, a copy of testdata/go/heap-rate1.pb.gz (another program's heap).
+#      and other-heapdemo-rate1.pb.gz: testdata/go/bin/heapdemo -rate 1 run from /app/compare/heapdemo
+#      (another program's heap profile).
 #   2. C: build testdata/compare/native/src/cgrow.c into native/bin/cgrow, run it from /app/compare/bin
 #      under gperftools' heap profiler (LD_PRELOAD libtcmalloc.so.4), keep its two HeapProfilerDump files
 #      native/cgrow.0001.heap and native/cgrow.0002.heap, and copy every shared library its maps name into
@@ -79,16 +80,19 @@ if [[ $goldens_only == 0 ]]; then
   done
   cp "$GORUN/out/empty.t0.pb.gz" "$D/heap-empty.pb.gz"
   cp "$GORUN/out/cpu.pb.gz" "$GORUN/out/goroutine.pb.gz" "$D/"
-  # Another program's heap profile (testdata/go's heapdemo), copied so these goldens do not change
-  # when testdata/go is regenerated.
-  cp "$ROOT/testdata/go/heap-rate1.pb.gz" "$D/other-heapdemo-rate1.pb.gz"
+  # Another program's heap profile: testdata/go's committed heapdemo binary, run from /app/compare/heapdemo
+  # (its own neutral path; profile kept here so these goldens do not change when testdata/go is redone).
+  rm -rf "$CRUN/heapdemo"
+  mkdir -p "$CRUN/heapdemo"
+  cp "$ROOT/testdata/go/bin/heapdemo" "$CRUN/heapdemo/heapdemo"
+  (cd "$CRUN/heapdemo" && ./heapdemo -rate 1 -out "$D/other-heapdemo-rate1.pb.gz")
 
   # ---- 2. C program under gperftools -------------------------------------------------------------
   echo "== building cgrow with $(gcc --version | head -1)" >&2
   mkdir -p "$N/bin"
   (cd "$N" && SOURCE_DATE_EPOCH=0 gcc -O2 -g -ffile-prefix-map="$N"=. -Wl,--build-id=sha1 -Wall \
     -o bin/cgrow src/cgrow.c)
-  rm -rf "$CRUN"
+  rm -rf "$CRUN/bin" "$CRUN/out"
   mkdir -p "$CRUN/bin" "$CRUN/out"
   cp "$N/bin/cgrow" "$CRUN/bin/cgrow"
   # Interval dumps off: the only dumps are the program's two HeapProfilerDump calls (0001, 0002) and
