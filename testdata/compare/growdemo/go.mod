@@ -1,0 +1,3 @@
+module growdemo
+
+go 1.27
