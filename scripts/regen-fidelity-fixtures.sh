@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Regenerates testdata/fidelity/: real programs, profiles and peer goldens for the six fidelity cases of issue 9
+# (Go generic names, go tool addr2line spelling, cgo .localalias symbols, C++ demangling, gcc .cold partitions).
+#
+# Usage: scripts/regen-fidelity-fixtures.sh [generics] [cgo] [cpp] [cold]   (no argument = all four parts)
+#
+# Needs: Go 1.27 (GO, default /work/tools/go) and Go 1.19 (GO119, default /usr/lib/go-1.19/bin/go, Debian
+# golang-1.19-go with golang-1.19-src for cmd/addr2line), the compiled Go 1.27 peers /work/tools/pprof and
+# /work/tools/addr2line (PPROF, GOADDR2LINE), the standalone google/pprof /work/tools/google-pprof (GPPROF),
+# gcc/g++ 12, GNU binutils 2.40 (addr2line, nm, readelf, strip, c++filt), llvm-symbolizer 14,
+# google-perftools (libtcmalloc.so.4), python3 (stdlib only).
+#
+# Makes (see testdata/fidelity/README.md for every file):
+#   generics/  Go program with generic functions built with Go 1.27 and Go 1.19 (+ stripped twins), its heap
+#              profiles at MemProfileRate 1, and per-address names from every source (profile, go tool addr2line
+#              of the same Go version, llvm-symbolizer, GNU addr2line, ELF symtab, runtime.CallersFrames).
+#   cgo/       Go+C program (C recursion calling back into Go, which allocates), its heap profile, and peer
+#              answers for the C addresses, plus the symtab lines showing NAME.localalias.
+#   cpp/       C++ program (std::thread, std::map, std::string, std::function, lambdas, empty packs, new[]),
+#              a gperftools heap profile, its profile.proto conversion, peer answers and a c++filt map of names.
+#   cold/      C program with gcc .cold partitions (main.cold, foo.cold) allocating on the cold path.
+#   ../sysroot/<abs path>  copies of the shared libraries the cpp/cold profiles' maps name.
+#
+# Every program runs from a fixed neutral directory under /app (/app/generics, /app/cgo, /app/cpp, /app/cold), so
+# the profiles' mapping file names are neutral. Binaries are reproducible for a given toolchain; the profiles are
+# not (timestamps, ASLR for the C/C++ ones), so the goldens are always regenerated together with them.
+# All peers run with TZ=UTC LC_ALL=C PPROF_BINARY_PATH=/nonexistent.
+set -euo pipefail
+
+GO=${GO:-/work/tools/go}
+GO119=${GO119:-/usr/lib/go-1.19/bin/go}
+PPROF=${PPROF:-/work/tools/pprof}
+GOADDR2LINE=${GOADDR2LINE:-/work/tools/addr2line}
+GPPROF=${GPPROF:-/work/tools/google-pprof}
+TCMALLOC=${TCMALLOC:-/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+F=$ROOT/testdata/fidelity
+TOOLS=$F/tools
+export TZ=UTC LC_ALL=C PPROF_BINARY_PATH=/nonexistent PPROF_TOOLS=
+export GOTOOLCHAIN=local GOFLAGS= GO111MODULE=on GOPROXY=off GOOS=linux GOARCH=amd64 SOURCE_DATE_EPOCH=0
+W=$(mktemp -d)
+export PPROF_TMPDIR=$W/pprof-tmp
+mkdir -p "$PPROF_TMPDIR"
+trap 'rm -rf "$W"' EXIT
+
+# manifest <file> <golden name> <command line...>: record how a golden was made.
+manifest() {
+  local m=$1 name=$2
+  shift 2
+  printf '%s\t%s\n' "$name" "$*" >>"$m"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# 1. Go generics
+# ---------------------------------------------------------------------------------------------------------------
+generics() {
+  local D=$F/generics RUN=/app/generics
+  echo "== generics" >&2
+  rm -rf "$D/bin" "$D/goldens" "$D"/heap-*.pb.gz "$D"/frames-*.txt
+  mkdir -p "$D/bin" "$D/goldens" "$RUN"
+  # Go 1.19's cmd/addr2line, compiled (the Go 1.27 one is $GOADDR2LINE).
+  (cd "$W" && CGO_ENABLED=0 "$GO119" build -trimpath -o "$W/addr2line-go119" cmd/addr2line)
+  local ver gobin a2l
+  for ver in go127 go119; do
+    case $ver in
+    go127) gobin=$GO a2l=$GOADDR2LINE ;;
+    go119) gobin=$GO119 a2l=$W/addr2line-go119 ;;
+    esac
+    local B=generics-$ver G=$D/goldens/$ver
+    mkdir -p "$G"
+    : >"$G/MANIFEST.tsv"
+    (cd "$D/src" && CGO_ENABLED=0 "$gobin" build -trimpath -buildvcs=false -o "$D/bin/$B" .)
+    strip --strip-all -o "$D/bin/$B-stripped" "$D/bin/$B"
+    cp "$D/bin/$B" "$RUN/$B"
+    (cd "$RUN" && "./$B" -out "$D/heap-$ver.pb.gz" -frames "$D/frames-$ver.txt")
+
+    python3 "$TOOLS/profile_pb.py" addrs "$D/heap-$ver.pb.gz" | grep -v '^0x0$' >"$G/addrs.txt"
+    (cd "$D" && "$PPROF" -raw "heap-$ver.pb.gz") >"$G/raw.txt" 2>/dev/null
+    manifest "$G/MANIFEST.tsv" raw.txt "cd testdata/fidelity/generics && $PPROF -raw heap-$ver.pb.gz"
+    "$a2l" "$D/bin/$B" <"$G/addrs.txt" >"$G/go-addr2line.txt"
+    manifest "$G/MANIFEST.tsv" go-addr2line.txt "go tool addr2line ($("$gobin" version | cut -d' ' -f3), compiled) bin/$B < addrs.txt"
+    "$a2l" "$D/bin/$B-stripped" <"$G/addrs.txt" >"$W/stripped.txt"
+    cmp -s "$W/stripped.txt" "$G/go-addr2line.txt" ||
+      { echo "go tool addr2line differs on the stripped twin of $B" >&2; exit 1; }
+    llvm-symbolizer --inlining --output-style=JSON --obj="$D/bin/$B" <"$G/addrs.txt" >"$G/llvm-symbolizer.jsonl"
+    manifest "$G/MANIFEST.tsv" llvm-symbolizer.jsonl "llvm-symbolizer --inlining --output-style=JSON --obj=bin/$B < addrs.txt"
+    addr2line -f -i -a -e "$D/bin/$B" <"$G/addrs.txt" >"$G/gnu-addr2line.txt"
+    manifest "$G/MANIFEST.tsv" gnu-addr2line.txt "addr2line -f -i -a -e bin/$B < addrs.txt"
+    nm -n -S --defined-only "$D/bin/$B" >"$W/nm.txt"
+    python3 "$TOOLS/go_names.py" "$D/heap-$ver.pb.gz" "$G/addrs.txt" "$G/go-addr2line.txt" \
+      "$G/llvm-symbolizer.jsonl" "$G/gnu-addr2line.txt" "$W/nm.txt" "$D/frames-$ver.txt" >"$G/names.json"
+    manifest "$G/MANIFEST.tsv" names.json "tools/go_names.py (joins the above, nm -n -S --defined-only bin/$B, frames-$ver.txt)"
+    # Every generic (bracketed) name each source spells, one per line, for a quick look.
+    python3 - "$G/names.json" >"$G/generic-spellings.txt" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+seen = {}
+def add(src, name):
+    if name and "[" in name:
+        seen.setdefault(src, set()).add(name)
+for r in rows:
+    for f in r["profile"]:
+        add("profile", f["function"])
+    add("go_addr2line", r["go_addr2line"]["function"])
+    for f in r["llvm_symbolizer"]:
+        add("llvm_symbolizer(DWARF)", f["function"])
+    for f in r["gnu_addr2line"]:
+        add("gnu_addr2line(DWARF)", f["function"])
+    for s in r["symtab"]:
+        add("symtab", s)
+    for f in r["runtime_frames_at_pc"]:
+        add("runtime Frame.Function", f["function"])
+        add("runtime FuncForPC.Name", f["funcforpc"])
+for src in sorted(seen):
+    for n in sorted(seen[src]):
+        print("%s\t%s" % (src, n))
+PY
+    manifest "$G/MANIFEST.tsv" generic-spellings.txt "names.json: distinct bracketed names per source"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+parts=("$@")
+[[ ${#parts[@]} -gt 0 ]] || parts=(generics cgo cpp cold)
+for p in "${parts[@]}"; do
+  case $p in
+  generics | cgo | cpp | cold) "$p" ;;
+  *) echo "unknown part: $p" >&2; exit 2 ;;
+  esac
+done
+echo "== done" >&2
