@@ -120,6 +120,57 @@ PY
 }
 
 # ---------------------------------------------------------------------------------------------------------------
+# 2. cgo: C frames (with a NAME.localalias symbol) in a Go heap profile
+# ---------------------------------------------------------------------------------------------------------------
+cgo() {
+  local D=$F/cgo RUN=/app/cgo G=$F/cgo/goldens
+  echo "== cgo" >&2
+  rm -rf "$D/bin" "$G" "$D/heap.pb.gz"
+  mkdir -p "$D/bin" "$G" "$RUN"
+  : >"$G/MANIFEST.tsv"
+  # cgo's own C flags (-g -O2, plus -fPIC -m64 -pthread added by the go command; -trimpath adds
+  # -ffile-prefix-map=<src>=/_/cgodemo). gcc 12 emits c_recurse.localalias for the recursive call under -fPIC.
+  (cd "$D/src" && CGO_ENABLED=1 CGO_CFLAGS= CGO_LDFLAGS= "$GO" build -trimpath -buildvcs=false -o "$D/bin/cgodemo" .)
+  strip --strip-debug -o "$D/bin/cgodemo.nodebug" "$D/bin/cgodemo"
+  nm "$D/bin/cgodemo" >"$W/nm.txt"
+  grep -q ' t c_recurse\.localalias$' "$W/nm.txt" ||
+    { echo "no c_recurse.localalias in the cgo build" >&2; exit 1; }
+  cp "$D/bin/cgodemo" "$RUN/cgodemo"
+  (cd "$RUN" && ./cgodemo -out "$D/heap.pb.gz")
+
+  # What the runtime wrote: C frames are locations whose only line names a function with an empty name.
+  python3 "$TOOLS/profile_pb.py" locs "$D/heap.pb.gz" >"$G/locs.tsv"
+  manifest "$G/MANIFEST.tsv" locs.tsv "tools/profile_pb.py locs heap.pb.gz"
+  python3 "$TOOLS/profile_pb.py" mappings "$D/heap.pb.gz" >"$G/mappings.tsv"
+  manifest "$G/MANIFEST.tsv" mappings.tsv "tools/profile_pb.py mappings heap.pb.gz"
+  awk -F'\t' '$4 ~ /^fn[0-9]+:@:0$/ {print $2}' "$G/locs.tsv" | sort -u >"$G/c-addrs.txt"
+  manifest "$G/MANIFEST.tsv" c-addrs.txt "addresses of locations.tsv rows whose one frame has an empty function name"
+  (cd "$D" && "$PPROF" -raw -symbolize=none heap.pb.gz) >"$G/raw.symbolize-none.txt" 2>/dev/null
+  manifest "$G/MANIFEST.tsv" raw.symbolize-none.txt "cd testdata/fidelity/cgo && $PPROF -raw -symbolize=none heap.pb.gz"
+  # End-to-end peers, handed the binary: go tool pprof (cmd/pprof: Go pclntab, plain DWARF lines for C, no inlining)
+  # and the standalone google/pprof (llvm-symbolizer).
+  (cd "$D" && "$PPROF" -raw bin/cgodemo heap.pb.gz) >"$G/raw.go-pprof.txt" 2>/dev/null
+  manifest "$G/MANIFEST.tsv" raw.go-pprof.txt "cd testdata/fidelity/cgo && $PPROF -raw bin/cgodemo heap.pb.gz"
+  (cd "$D" && "$GPPROF" -raw bin/cgodemo heap.pb.gz) >"$G/raw.google-pprof.txt" 2>/dev/null
+  manifest "$G/MANIFEST.tsv" raw.google-pprof.txt "cd testdata/fidelity/cgo && $GPPROF -raw bin/cgodemo heap.pb.gz"
+
+  local b
+  for b in cgodemo cgodemo.nodebug; do
+    (cd "$D" && llvm-symbolizer --inlining --output-style=JSON --obj="bin/$b" <"$G/c-addrs.txt") >"$G/llvm-symbolizer.$b.jsonl"
+    manifest "$G/MANIFEST.tsv" "llvm-symbolizer.$b.jsonl" "llvm-symbolizer --inlining --output-style=JSON --obj=bin/$b < c-addrs.txt"
+    (cd "$D" && llvm-symbolizer --inlining --obj="bin/$b" <"$G/c-addrs.txt") >"$G/llvm-symbolizer.$b.txt"
+    manifest "$G/MANIFEST.tsv" "llvm-symbolizer.$b.txt" "llvm-symbolizer --inlining --obj=bin/$b < c-addrs.txt"
+    (cd "$D" && addr2line -f -i -C -a -e "bin/$b" <"$G/c-addrs.txt") >"$G/addr2line.$b.txt"
+    manifest "$G/MANIFEST.tsv" "addr2line.$b.txt" "addr2line -f -i -C -a -e bin/$b < c-addrs.txt"
+  done
+  { echo "\$ nm bin/cgodemo | grep -E ' (c_recurse|c_leaf|goAlloc)|localalias'"
+    nm "$D/bin/cgodemo" | grep -E ' (c_recurse|c_leaf|goAlloc)|localalias'
+    echo "\$ readelf -sW bin/cgodemo | grep -E ' (c_recurse|goAlloc)'"
+    readelf -sW "$D/bin/cgodemo" | grep -E ' (c_recurse|goAlloc)'; } >"$G/symtab.txt"
+  manifest "$G/MANIFEST.tsv" symtab.txt "nm / readelf -sW lines of the C symbols (commands inside)"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
 parts=("$@")
 [[ ${#parts[@]} -gt 0 ]] || parts=(generics cgo cpp cold)
 for p in "${parts[@]}"; do

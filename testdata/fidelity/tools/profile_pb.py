@@ -3,9 +3,11 @@
 
 Usage as a program:
   profile_pb.py strings  PROFILE   every string-table entry, one per line (repr'd)
-  profile_pb.py mappings PROFILE   id, start, limit, offset, file, build_id (TSV)
+  profile_pb.py mappings PROFILE   id, start, limit, offset, file, build_id, has_functions/filenames/line_numbers/
+                                   inline_frames as 4 digits (TSV)
   profile_pb.py addrs    PROFILE   every distinct location address, sorted, 0x-hex
-  profile_pb.py locs     PROFILE   id, address, mapping id, frames innermost first as "function@file:line" (TSV)
+  profile_pb.py locs     PROFILE   id, address, mapping id, frames innermost first as
+                                   "fn<function id>:<name>@<file>:<line>" (TSV)
 
 As a module: load(path) -> dict with strings, mappings, locations, functions.
 Field numbers are those of google/pprof's proto/profile.proto.
@@ -72,9 +74,11 @@ def load(path):
         if f == 6:
             strings.append(v.decode("utf-8", "replace"))
         elif f == 3:
-            m = {"id": 0, "start": 0, "limit": 0, "offset": 0, "file": 0, "build_id": 0}
+            m = {"id": 0, "start": 0, "limit": 0, "offset": 0, "file": 0, "build_id": 0,
+                 "has_functions": 0, "has_filenames": 0, "has_line_numbers": 0, "has_inline_frames": 0}
             for g, _, x in _fields(v):
-                key = {1: "id", 2: "start", 3: "limit", 4: "offset", 5: "file", 6: "build_id"}.get(g)
+                key = {1: "id", 2: "start", 3: "limit", 4: "offset", 5: "file", 6: "build_id", 7: "has_functions",
+                       8: "has_filenames", 9: "has_line_numbers", 10: "has_inline_frames"}.get(g)
                 if key:
                     m[key] = x
             mappings.append(m)
@@ -121,7 +125,9 @@ def main():
             print(repr(s))
     elif cmd == "mappings":
         for m in p["mappings"]:
-            print("%d\t%#x\t%#x\t%#x\t%s\t%s" % (m["id"], m["start"], m["limit"], m["offset"], m["file"], m["build_id"]))
+            flags = "%d%d%d%d" % (m["has_functions"], m["has_filenames"], m["has_line_numbers"], m["has_inline_frames"])
+            print("%d\t%#x\t%#x\t%#x\t%s\t%s\t%s" % (m["id"], m["start"], m["limit"], m["offset"], m["file"],
+                                                   m["build_id"], flags))
     elif cmd == "addrs":
         for a in sorted({loc["address"] for loc in p["locations"]}):
             print("%#x" % a)
@@ -129,8 +135,8 @@ def main():
         for loc in p["locations"]:
             frames = []
             for ln in loc["lines"]:
-                fn = p["functions"].get(ln["function"], {"name": "?", "filename": "?"})
-                frames.append("%s@%s:%d" % (fn["name"], fn["filename"], ln["line"]))
+                fn = p["functions"].get(ln["function"], {"id": 0, "name": "?", "filename": "?"})
+                frames.append("fn%d:%s@%s:%d" % (fn["id"], fn["name"], fn["filename"], ln["line"]))
             print("%d\t%#x\t%d\t%s" % (loc["id"], loc["address"], loc["mapping"], "\t".join(frames)))
     else:
         sys.exit("unknown command " + cmd)
