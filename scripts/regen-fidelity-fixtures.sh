@@ -171,6 +171,73 @@ cgo() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
+# Shared by the cpp and cold parts: gperftools heap profile, proto conversion, sysroot copies, peer answers.
+# ---------------------------------------------------------------------------------------------------------------
+SYSROOT=$ROOT/testdata/sysroot
+
+# heap_profile <run dir> <binary name> <out dir>: runs RUN/<binary> under libtcmalloc's heap profiler (interval dumps
+# off; the program calls HeapProfilerDump itself), keeps that dump as OUT/<binary>.heap and its unsymbolized
+# profile.proto conversion as OUT/<binary>.pb.gz.
+heap_profile() {
+  local run=$1 bin=$2 out=$3
+  rm -rf "$run/out" && mkdir -p "$run/out"
+  (cd "$run" && LD_PRELOAD=$TCMALLOC HEAPPROFILE="$run/out/$bin" HEAP_PROFILE_ALLOCATION_INTERVAL=1099511627776 \
+    HEAP_PROFILE_INUSE_INTERVAL=1099511627776 "./$bin" >/dev/null 2>"$run/out/stderr.txt")
+  cp "$run/out/$bin.0001.heap" "$out/$bin.heap"
+  (cd "$out" && "$GPPROF" -proto -symbolize=none "$bin.heap") >"$out/$bin.pb.gz" 2>/dev/null
+}
+
+# copy_sysroot <profile>: plain copies of every absolute file the profile's mappings name (but the main binary)
+# into testdata/sysroot/<absolute path>.
+copy_sysroot() {
+  local f
+  for f in $(python3 "$TOOLS/profile_pb.py" mappings "$1" | awk -F'\t' '$1 > 1 && $5 ~ /^\// {print $5}'); do
+    mkdir -p "$SYSROOT$(dirname "$f")"
+    cmp -s "$f" "$SYSROOT$f" || cp "$f" "$SYSROOT$f"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# 3. C++ names
+# ---------------------------------------------------------------------------------------------------------------
+cpp() {
+  local D=$F/cpp RUN=/app/cpp G=$F/cpp/goldens
+  echo "== cpp" >&2
+  rm -rf "$D/bin" "$G" "$D"/cppnames.heap "$D"/cppnames.pb.gz
+  mkdir -p "$D/bin" "$G" "$RUN"
+  : >"$G/MANIFEST.tsv"
+  (cd "$D" && g++ -O2 -g -Wall -pthread -ffile-prefix-map="$D"=. -Wl,--build-id=sha1 -o bin/cppnames src/cppnames.cpp)
+  strip --strip-debug -o "$D/bin/cppnames.nodebug" "$D/bin/cppnames"
+  cp "$D/bin/cppnames" "$RUN/cppnames"
+  heap_profile "$RUN" cppnames "$D"
+  copy_sysroot "$D/cppnames.pb.gz"
+  (cd "$D" && "$GPPROF" -raw -symbolize=none cppnames.pb.gz) >"$G/raw.symbolize-none.txt" 2>/dev/null
+  manifest "$G/MANIFEST.tsv" raw.symbolize-none.txt "cd testdata/fidelity/cpp && $GPPROF -raw -symbolize=none cppnames.pb.gz"
+  # End to end: google/pprof symbolizing with llvm-symbolizer (system libraries from their live paths, which hold
+  # the same bytes as the sysroot copies), names demangled by pprof itself.
+  (cd "$D" && "$GPPROF" -raw bin/cppnames cppnames.pb.gz) >"$G/raw.google-pprof.txt" 2>/dev/null
+  manifest "$G/MANIFEST.tsv" raw.google-pprof.txt "cd testdata/fidelity/cpp && $GPPROF -raw bin/cppnames cppnames.pb.gz"
+
+  # Per location: the four peers at vaddr and vaddr+1, for the main binary and the system libraries (sysroot).
+  python3 "$TOOLS/native_goldens.py" "$D/cppnames.pb.gz" "$G/profile" --main "$D/bin/cppnames" \
+    --sysroot "$SYSROOT" --root "$ROOT"
+  manifest "$G/MANIFEST.tsv" "profile/" "tools/native_goldens.py cppnames.pb.gz goldens/profile --main bin/cppnames --sysroot testdata/sysroot (commands: profile/COMMANDS.tsv)"
+  # The same main-binary locations from the symbol table only (strip --strip-debug).
+  python3 "$TOOLS/native_goldens.py" "$D/cppnames.pb.gz" "$G/profile-nodebug" --main "$D/bin/cppnames.nodebug" \
+    --root "$ROOT"
+  manifest "$G/MANIFEST.tsv" "profile-nodebug/" "tools/native_goldens.py cppnames.pb.gz goldens/profile-nodebug --main bin/cppnames.nodebug"
+  # Every inline-chain boundary of .text: reaches inlined frames no profile location falls into (e.g. the
+  # std::unique_ptr<std::thread::_State>::unique_ptr<std::default_delete<...>, void>(std::thread::_State*) range).
+  python3 "$TOOLS/inline_boundaries.py" "$D/bin/cppnames" >"$W/boundaries.txt"
+  python3 "$TOOLS/native_goldens.py" --addrs "$W/boundaries.txt" "$G/boundaries" --main "$D/bin/cppnames" --root "$ROOT"
+  manifest "$G/MANIFEST.tsv" "boundaries/" "tools/inline_boundaries.py bin/cppnames, then the four peers (boundaries/COMMANDS.tsv)"
+  python3 "$TOOLS/cxx_names.py" answers "$G/profile" "$G/profile-nodebug" "$G/boundaries" >"$G/cxxfilt.tsv"
+  manifest "$G/MANIFEST.tsv" cxxfilt.tsv "tools/cxx_names.py answers goldens/profile goldens/profile-nodebug goldens/boundaries"
+  python3 "$TOOLS/cxx_names.py" binary "$D/bin/cppnames" >"$G/cxxfilt-all.tsv"
+  manifest "$G/MANIFEST.tsv" cxxfilt-all.tsv "tools/cxx_names.py binary bin/cppnames"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
 parts=("$@")
 [[ ${#parts[@]} -gt 0 ]] || parts=(generics cgo cpp cold)
 for p in "${parts[@]}"; do
