@@ -43,7 +43,9 @@ export PPROF_TMPDIR=$W/pprof-tmp
 mkdir -p "$PPROF_TMPDIR"
 trap 'rm -rf "$W"' EXIT
 
-# manifest <file> <golden name> <command line...>: record how a golden was made.
+# manifest <file> <golden name> <command line...>: record how a golden was made. In these command lines
+# "go-tool-pprof" is the compiled cmd/pprof of Go 1.27.3 ($PPROF) and "google-pprof" the standalone google/pprof
+# ($GPPROF); see testdata/fidelity/README.md.
 manifest() {
   local m=$1 name=$2
   shift 2
@@ -76,15 +78,15 @@ generics() {
 
     python3 "$TOOLS/profile_pb.py" addrs "$D/heap-$ver.pb.gz" | grep -v '^0x0$' >"$G/addrs.txt"
     (cd "$D" && "$PPROF" -raw "heap-$ver.pb.gz") >"$G/raw.txt" 2>/dev/null
-    manifest "$G/MANIFEST.tsv" raw.txt "cd testdata/fidelity/generics && $PPROF -raw heap-$ver.pb.gz"
-    "$a2l" "$D/bin/$B" <"$G/addrs.txt" >"$G/go-addr2line.txt"
+    manifest "$G/MANIFEST.tsv" raw.txt "cd testdata/fidelity/generics && go-tool-pprof -raw heap-$ver.pb.gz"
+    (cd "$D" && "$a2l" "bin/$B") <"$G/addrs.txt" >"$G/go-addr2line.txt"
     manifest "$G/MANIFEST.tsv" go-addr2line.txt "go tool addr2line ($("$gobin" version | cut -d' ' -f3), compiled) bin/$B < addrs.txt"
     "$a2l" "$D/bin/$B-stripped" <"$G/addrs.txt" >"$W/stripped.txt"
     cmp -s "$W/stripped.txt" "$G/go-addr2line.txt" ||
       { echo "go tool addr2line differs on the stripped twin of $B" >&2; exit 1; }
-    llvm-symbolizer --inlining --output-style=JSON --obj="$D/bin/$B" <"$G/addrs.txt" >"$G/llvm-symbolizer.jsonl"
+    (cd "$D" && llvm-symbolizer --inlining --output-style=JSON --obj="bin/$B") <"$G/addrs.txt" >"$G/llvm-symbolizer.jsonl"
     manifest "$G/MANIFEST.tsv" llvm-symbolizer.jsonl "llvm-symbolizer --inlining --output-style=JSON --obj=bin/$B < addrs.txt"
-    addr2line -f -i -a -e "$D/bin/$B" <"$G/addrs.txt" >"$G/gnu-addr2line.txt"
+    (cd "$D" && addr2line -f -i -a -e "bin/$B") <"$G/addrs.txt" >"$G/gnu-addr2line.txt"
     manifest "$G/MANIFEST.tsv" gnu-addr2line.txt "addr2line -f -i -a -e bin/$B < addrs.txt"
     nm -n -S --defined-only "$D/bin/$B" >"$W/nm.txt"
     python3 "$TOOLS/go_names.py" "$D/heap-$ver.pb.gz" "$G/addrs.txt" "$G/go-addr2line.txt" \
@@ -146,13 +148,13 @@ cgo() {
   awk -F'\t' '$4 ~ /^fn[0-9]+:@:0$/ {print $2}' "$G/locs.tsv" | sort -u >"$G/c-addrs.txt"
   manifest "$G/MANIFEST.tsv" c-addrs.txt "addresses of locations.tsv rows whose one frame has an empty function name"
   (cd "$D" && "$PPROF" -raw -symbolize=none heap.pb.gz) >"$G/raw.symbolize-none.txt" 2>/dev/null
-  manifest "$G/MANIFEST.tsv" raw.symbolize-none.txt "cd testdata/fidelity/cgo && $PPROF -raw -symbolize=none heap.pb.gz"
+  manifest "$G/MANIFEST.tsv" raw.symbolize-none.txt "cd testdata/fidelity/cgo && go-tool-pprof -raw -symbolize=none heap.pb.gz"
   # End-to-end peers, handed the binary: go tool pprof (cmd/pprof: Go pclntab, plain DWARF lines for C, no inlining)
   # and the standalone google/pprof (llvm-symbolizer).
   (cd "$D" && "$PPROF" -raw bin/cgodemo heap.pb.gz) >"$G/raw.go-pprof.txt" 2>/dev/null
-  manifest "$G/MANIFEST.tsv" raw.go-pprof.txt "cd testdata/fidelity/cgo && $PPROF -raw bin/cgodemo heap.pb.gz"
+  manifest "$G/MANIFEST.tsv" raw.go-pprof.txt "cd testdata/fidelity/cgo && go-tool-pprof -raw bin/cgodemo heap.pb.gz"
   (cd "$D" && "$GPPROF" -raw bin/cgodemo heap.pb.gz) >"$G/raw.google-pprof.txt" 2>/dev/null
-  manifest "$G/MANIFEST.tsv" raw.google-pprof.txt "cd testdata/fidelity/cgo && $GPPROF -raw bin/cgodemo heap.pb.gz"
+  manifest "$G/MANIFEST.tsv" raw.google-pprof.txt "cd testdata/fidelity/cgo && google-pprof -raw bin/cgodemo heap.pb.gz"
 
   local b
   for b in cgodemo cgodemo.nodebug; do
@@ -160,6 +162,8 @@ cgo() {
     manifest "$G/MANIFEST.tsv" "llvm-symbolizer.$b.jsonl" "llvm-symbolizer --inlining --output-style=JSON --obj=bin/$b < c-addrs.txt"
     (cd "$D" && llvm-symbolizer --inlining --obj="bin/$b" <"$G/c-addrs.txt") >"$G/llvm-symbolizer.$b.txt"
     manifest "$G/MANIFEST.tsv" "llvm-symbolizer.$b.txt" "llvm-symbolizer --inlining --obj=bin/$b < c-addrs.txt"
+    (cd "$D" && llvm-symbolizer --inlining --functions=short --obj="bin/$b" <"$G/c-addrs.txt") >"$G/llvm-symbolizer-short.$b.txt"
+    manifest "$G/MANIFEST.tsv" "llvm-symbolizer-short.$b.txt" "llvm-symbolizer --inlining --functions=short --obj=bin/$b < c-addrs.txt"
     (cd "$D" && addr2line -f -i -C -a -e "bin/$b" <"$G/c-addrs.txt") >"$G/addr2line.$b.txt"
     manifest "$G/MANIFEST.tsv" "addr2line.$b.txt" "addr2line -f -i -C -a -e bin/$b < c-addrs.txt"
   done
@@ -212,11 +216,11 @@ cpp() {
   heap_profile "$RUN" cppnames "$D"
   copy_sysroot "$D/cppnames.pb.gz"
   (cd "$D" && "$GPPROF" -raw -symbolize=none cppnames.pb.gz) >"$G/raw.symbolize-none.txt" 2>/dev/null
-  manifest "$G/MANIFEST.tsv" raw.symbolize-none.txt "cd testdata/fidelity/cpp && $GPPROF -raw -symbolize=none cppnames.pb.gz"
+  manifest "$G/MANIFEST.tsv" raw.symbolize-none.txt "cd testdata/fidelity/cpp && google-pprof -raw -symbolize=none cppnames.pb.gz"
   # End to end: google/pprof symbolizing with llvm-symbolizer (system libraries from their live paths, which hold
   # the same bytes as the sysroot copies), names demangled by pprof itself.
   (cd "$D" && "$GPPROF" -raw bin/cppnames cppnames.pb.gz) >"$G/raw.google-pprof.txt" 2>/dev/null
-  manifest "$G/MANIFEST.tsv" raw.google-pprof.txt "cd testdata/fidelity/cpp && $GPPROF -raw bin/cppnames cppnames.pb.gz"
+  manifest "$G/MANIFEST.tsv" raw.google-pprof.txt "cd testdata/fidelity/cpp && google-pprof -raw bin/cppnames cppnames.pb.gz"
 
   # Per location: the four peers at vaddr and vaddr+1, for the main binary and the system libraries (sysroot).
   python3 "$TOOLS/native_goldens.py" "$D/cppnames.pb.gz" "$G/profile" --main "$D/bin/cppnames" \
@@ -235,6 +239,54 @@ cpp() {
   manifest "$G/MANIFEST.tsv" cxxfilt.tsv "tools/cxx_names.py answers goldens/profile goldens/profile-nodebug goldens/boundaries"
   python3 "$TOOLS/cxx_names.py" binary "$D/bin/cppnames" >"$G/cxxfilt-all.tsv"
   manifest "$G/MANIFEST.tsv" cxxfilt-all.tsv "tools/cxx_names.py binary bin/cppnames"
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+# 4. gcc cold partitions (main.cold, foo.cold)
+# ---------------------------------------------------------------------------------------------------------------
+cold() {
+  local D=$F/cold RUN=/app/cold G=$F/cold/goldens
+  echo "== cold" >&2
+  rm -rf "$D/bin" "$G" "$D"/colddemo.heap "$D"/colddemo.pb.gz
+  mkdir -p "$D/bin" "$G" "$RUN"
+  : >"$G/MANIFEST.tsv"
+  (cd "$D" && gcc -O2 -g -Wall -ffile-prefix-map="$D"=. -Wl,--build-id=sha1 -o bin/colddemo src/colddemo.c)
+  strip --strip-debug -o "$D/bin/colddemo.nodebug" "$D/bin/colddemo"
+  readelf -sW "$D/bin/colddemo" >"$W/syms.txt"
+  grep -q ' foo\.cold$' "$W/syms.txt" && grep -q ' main\.cold$' "$W/syms.txt" ||
+    { echo "gcc made no foo.cold/main.cold" >&2; exit 1; }
+  { echo "\$ readelf -sW bin/colddemo | grep -E ' (main|foo|cold_note|hot_alloc)(\\.cold)?\$'"
+    grep -E ' (main|foo|cold_note|hot_alloc)(\.cold)?$' "$W/syms.txt"
+    echo "\$ readelf -SW bin/colddemo | grep -E ' \\.text '"
+    readelf -SW "$D/bin/colddemo" | grep -E ' \.text '; } >"$G/symtab.txt"
+  manifest "$G/MANIFEST.tsv" symtab.txt "readelf -sW / -SW lines (commands inside)"
+  cp "$D/bin/colddemo" "$RUN/colddemo"
+  heap_profile "$RUN" colddemo "$D"
+  copy_sysroot "$D/colddemo.pb.gz"
+  (cd "$D" && "$GPPROF" -raw -symbolize=none colddemo.pb.gz) >"$G/raw.symbolize-none.txt" 2>/dev/null
+  manifest "$G/MANIFEST.tsv" raw.symbolize-none.txt "cd testdata/fidelity/cold && google-pprof -raw -symbolize=none colddemo.pb.gz"
+  (cd "$D" && "$GPPROF" -raw bin/colddemo colddemo.pb.gz) >"$G/raw.google-pprof.txt" 2>/dev/null
+  manifest "$G/MANIFEST.tsv" raw.google-pprof.txt "cd testdata/fidelity/cold && google-pprof -raw bin/colddemo colddemo.pb.gz"
+  python3 "$TOOLS/native_goldens.py" "$D/colddemo.pb.gz" "$G/profile" --main "$D/bin/colddemo" \
+    --sysroot "$SYSROOT" --root "$ROOT" --llvm-short
+  manifest "$G/MANIFEST.tsv" "profile/" "tools/native_goldens.py colddemo.pb.gz goldens/profile --main bin/colddemo --sysroot testdata/sysroot (commands: profile/COMMANDS.tsv)"
+  python3 "$TOOLS/native_goldens.py" "$D/colddemo.pb.gz" "$G/profile-nodebug" --main "$D/bin/colddemo.nodebug" \
+    --root "$ROOT" --llvm-short
+  manifest "$G/MANIFEST.tsv" "profile-nodebug/" "tools/native_goldens.py colddemo.pb.gz goldens/profile-nodebug --main bin/colddemo.nodebug"
+  # Every byte address of the two .cold symbols, with and without DWARF.
+  python3 -c '
+import sys
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) == 8 and f[7] in ("main.cold", "foo.cold"):
+        start = int(f[1], 16)
+        for a in range(start, start + int(f[2])):
+            print("%#x" % a)' "$W/syms.txt" >"$W/cold-addrs.txt"
+  python3 "$TOOLS/native_goldens.py" --addrs "$W/cold-addrs.txt" "$G/cold-ranges" --main "$D/bin/colddemo" --root "$ROOT" --llvm-short
+  manifest "$G/MANIFEST.tsv" "cold-ranges/" "the four peers on every address of main.cold and foo.cold (cold-ranges/COMMANDS.tsv)"
+  python3 "$TOOLS/native_goldens.py" --addrs "$W/cold-addrs.txt" "$G/cold-ranges-nodebug" \
+    --main "$D/bin/colddemo.nodebug" --root "$ROOT" --llvm-short
+  manifest "$G/MANIFEST.tsv" "cold-ranges-nodebug/" "the same on bin/colddemo.nodebug (symbol table only)"
 }
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -20,10 +20,13 @@ Writes to OUTDIR:
   <binary tag>.llvm-nodemangle.jsonl same with --no-demangle
   <binary tag>.addr2line-C.txt       addr2line -f -i -C -a -e B                               (stdin = addrs)
   <binary tag>.addr2line.txt         addr2line -f -i -a -e B
+  <binary tag>.llvm-short.jsonl      with --llvm-short: llvm-symbolizer --inlining --functions=short ... (DWARF
+                                     names: the default, --functions=linkage, prefers the symbol table's name for
+                                     functions whose DWARF has no linkage name, i.e. C functions)
   locations.json                     per location: mapping, binary, base, vaddr and all four answers for vaddr and
                                      vaddr+1 (parsed from the files above)
   COMMANDS.tsv                       <file>\t<command line> for each of the files above
-Binary paths in the output are relative to ROOT (default: the current directory).
+The peers run in ROOT (default: the current directory) with binary paths relative to it.
 """
 import argparse
 import json
@@ -91,8 +94,8 @@ def pick_header(loads, m, addr):
     return hit[0] if len(hit) == 1 else None
 
 
-def run(cmd, stdin_text):
-    r = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, env=ENV)
+def run(cmd, stdin_text, cwd=None):
+    r = subprocess.run(cmd, input=stdin_text, capture_output=True, text=True, env=ENV, cwd=cwd)
     if r.returncode != 0:
         raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr))
     return r.stdout
@@ -119,9 +122,12 @@ def llvm_frames(entry):
     return [{k: s.get(k) for k in keys} for s in entry.get("Symbol", [])]
 
 
-def ask(path, addrs, outdir, rel):
-    """Runs the four peers on sorted addresses of one binary; returns ({vaddr: answers}, [(file, command)])."""
+def ask(path, addrs, outdir, rel, root, llvm_short=False):
+    """Runs the peers on sorted addresses of one binary; returns ({vaddr: answers}, [(file, command)]).
+    They run in ROOT with the binary's path relative to it, so no absolute path reaches their output
+    (llvm-symbolizer's JSON repeats the path it was given as ModuleName)."""
     tag = os.path.basename(path)
+    path = rel(path)
     stdin = "".join(hx(v) + "\n" for v in addrs)
     with open(os.path.join(outdir, tag + ".addrs.txt"), "w") as f:
         f.write(stdin)
@@ -132,14 +138,16 @@ def ask(path, addrs, outdir, rel):
         ("addr2line_C", tag + ".addr2line-C.txt", ["addr2line", "-f", "-i", "-C", "-a", "-e", path]),
         ("addr2line", tag + ".addr2line.txt", ["addr2line", "-f", "-i", "-a", "-e", path]),
     ]
+    if llvm_short:
+        runs.append(("llvm_short", tag + ".llvm-short.jsonl",
+                     ["llvm-symbolizer", "--inlining", "--functions=short", "--output-style=JSON", "--obj=" + path]))
     answers, commands = {}, []
     for key, fname, cmd in runs:
-        text = run(cmd, stdin)
+        text = run(cmd, stdin, cwd=root)
         with open(os.path.join(outdir, fname), "w") as f:
             f.write(text)
-        shown = [c.replace(path, rel(path)) for c in cmd]
-        commands.append((fname, " ".join(shown) + " < " + tag + ".addrs.txt"))
-        if key.startswith("llvm"):
+        commands.append((fname, " ".join(cmd) + " < " + tag + ".addrs.txt"))
+        if key.startswith("llvm"):  # llvm, llvm_nodemangle, llvm_short
             rows = [json.loads(x) for x in text.splitlines() if x.strip()]
             assert len(rows) == len(addrs), fname
             for v, r in zip(addrs, rows):
@@ -165,6 +173,8 @@ def main():
     ap.add_argument("--sysroot")
     ap.add_argument("--addrs")
     ap.add_argument("--root", default=".")
+    ap.add_argument("--llvm-short", action="store_true",
+                    help="also run llvm-symbolizer --functions=short (DWARF names, no symbol-table override)")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
 
@@ -173,7 +183,7 @@ def main():
 
     if a.addrs:
         addrs = sorted({int(x, 16) for x in open(a.addrs).read().split()})
-        _, commands = ask(a.main, addrs, a.outdir, rel)
+        _, commands = ask(a.main, addrs, a.outdir, rel, a.root, a.llvm_short)
         write_commands(a.outdir, commands)
         return
 
@@ -217,7 +227,7 @@ def main():
     commands = []
     answers = {}  # (path, vaddr) -> dict
     for path, vs in sorted(asks.items()):
-        got, cmds = ask(path, sorted(vs), a.outdir, rel)
+        got, cmds = ask(path, sorted(vs), a.outdir, rel, a.root, a.llvm_short)
         commands += cmds
         for v, ans in got.items():
             answers[(path, v)] = ans
