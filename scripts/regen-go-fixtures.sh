@@ -11,11 +11,15 @@
 # The binaries are reproducible for a given Go toolchain (-trimpath, no cgo). The profiles are
 # not: heap sampling at the default rate is random and the profiles carry a timestamp, so the
 # goldens must always be regenerated together with the profiles they were taken from.
+#
+# The programs run from copies in a neutral fixed directory (RUNDIR, default /app/heapdemo), so the mapping
+# file name in the profiles is e.g. /app/heapdemo/heapdemo, not the path of whatever checkout ran this script.
 set -euo pipefail
 
 GO=${GO:-/opt/gobin/bin/go}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 D="$ROOT/testdata/go"
+RUNDIR=${RUNDIR:-/app/heapdemo}
 
 export GOTOOLCHAIN=local GOFLAGS= GO111MODULE=on GOPROXY=off CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 export TZ=UTC LC_ALL=C
@@ -45,16 +49,18 @@ if [[ $goldens_only == 0 ]]; then
   strip --strip-all -o "$D/bin/heapdemo-stripped" "$D/bin/heapdemo"
   strip --strip-all -o "$D/bin/heapdemo-pie-stripped" "$D/bin/heapdemo-pie"
 
+  mkdir -p "$RUNDIR"
   for entry in "${PROFILES[@]}"; do
     read -r stem bin flags <<<"$entry"
-    echo "== running $bin $flags -> $stem" >&2
+    echo "== running $RUNDIR/$bin $flags -> $stem" >&2
+    cp "$D/bin/$bin" "$RUNDIR/$bin"
     # shellcheck disable=SC2086
-    "$D/bin/$bin" $flags -out "$D/$stem.pb.gz" -text "$D/$stem.debug1.txt"
+    (cd "$RUNDIR" && "./$bin" $flags -out "$D/$stem.pb.gz" -text "$D/$stem.debug1.txt")
   done
 fi
 
 # Goldens are taken from inside testdata/go with relative paths, so no checkout path leaks into them
-# (the profiles themselves still name the absolute path the binary ran from).
+# (the profiles themselves name the neutral path the binary ran from, $RUNDIR/<binary>).
 cd "$D"
 pprof() { "$GO" tool pprof "$@"; }
 

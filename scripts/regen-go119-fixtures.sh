@@ -5,11 +5,14 @@
 # granularity (read by tests/go_top_goldens.rs like every other golden directory) and `-raw`.
 #
 # Usage: scripts/regen-go119-fixtures.sh   (GO119 defaults to /usr/lib/go-1.19/bin/go; PPROF_GO to Go 1.27)
+# The binaries run from copies in RUNDIR (default /app/heapdemo), so the profiles' mapping file names are neutral
+# (/app/heapdemo/heapdemo119, /app/heapdemo/heapdemo119-pie).
 set -euo pipefail
 GO119=${GO119:-/usr/lib/go-1.19/bin/go}
 PPROF_GO=${PPROF_GO:-/opt/gobin/bin/go}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 D="$ROOT/testdata/go"
+RUNDIR=${RUNDIR:-/app/heapdemo}
 export GOTOOLCHAIN=local GOFLAGS= GO111MODULE=on GOPROXY=off CGO_ENABLED=0 GOOS=linux GOARCH=amd64 TZ=UTC LC_ALL=C
 export PPROF_BINARY_PATH=/nonexistent
 W=$(mktemp -d)
@@ -26,7 +29,9 @@ strip --strip-all -o "$D/bin/heapdemo119-pie-stripped" "$D/bin/heapdemo119-pie"
 
 for entry in "heap119-rate1 heapdemo119" "heap119-pie-rate1 heapdemo119-pie"; do
   read -r stem bin <<<"$entry"
-  (cd "$D" && "bin/$bin" -rate 1 -out "$stem.pb.gz" -text "$W/$stem.debug1.txt")
+  mkdir -p "$RUNDIR"
+  cp "$D/bin/$bin" "$RUNDIR/$bin"
+  (cd "$RUNDIR" && "./$bin" -rate 1 -out "$D/$stem.pb.gz" -text "$W/$stem.debug1.txt")
   out="$D/goldens/$stem"
   rm -rf "$out" && mkdir -p "$out"
   : >"$out/MANIFEST.tsv"
