@@ -325,6 +325,10 @@ for stem in "${JE_DUMPS[@]}"; do
     jeprof_run "$stem.text" --text "$exe" "profiles/$stem.heap"
     jeprof_run "$stem.gperf.text" --text "$exe" "profiles/$stem.gperf.heap"
     jeprof_run "$stem.raw" --raw "$exe" "profiles/$stem.heap"
+    # jeprof prints its symbol table in perl hash order: sort the 0x... lines.
+    f=$L/jeprof/$stem.raw.txt
+    { grep -v '^0x' "$f" | head -2; grep '^0x' "$f" | sort; grep -v '^0x' "$f" | tail -n +3; } > "$f.sorted"
+    mv "$f.sorted" "$f"
 done
 for stem in lheap.je-lg0 rust-jeheap.je-lg0; do
     exe=$RUNDIR/bin/${stem%%.*}
