@@ -141,7 +141,7 @@ fn info_text_and_csv() {
     let p = profile("heap-rate1");
     let text = pprofsym(&["info", "--format", "text", &p]);
     assert!(
-        text.contains("  inuse_space/bytes  total 42.78MB (44855520 bytes)  [default]"),
+        text.contains("  inuse_space/bytes  total 42.80MB (44877960 bytes)  [default]"),
         "{text}"
     );
     assert!(text.contains("Period: 1 space/bytes"), "{text}");
@@ -257,7 +257,7 @@ fn sites_csv_and_text_agree_with_json() {
     let text = pprofsym(&["sites", "--format", "text", &p]);
     let last = text.lines().last().unwrap();
     assert!(
-        last.starts_with("    42.78MB         131047     369.25MB         166219"),
+        last.starts_with("    42.80MB         131048     369.30MB         166221"),
         "{last}"
     );
     assert!(last.ends_with(&format!("TOTAL ({} sites)", rows.len())), "{last}");
