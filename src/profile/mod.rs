@@ -2,6 +2,7 @@
 //! validation with pprof's rules, an indexed read-only view every report uses, the names pprof shows, and
 //! encoding.
 
+mod builder;
 mod decode;
 mod encode;
 mod index;
@@ -15,6 +16,7 @@ pub mod pb {
     include!(concat!(env!("OUT_DIR"), "/perftools.profiles.rs"));
 }
 
+pub use builder::ProfileBuilder;
 pub use decode::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MEMORY, LoadOptions, decode_bytes, load, read_input};
 pub use encode::{encode_gzip, write_atomic};
 pub use index::IdIndex;
