@@ -102,7 +102,9 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
             offset: FileOffset(m.file_offset),
             filename: p.str(m.filename),
             build_id: p.str(m.build_id),
-            is_main: mi == 0,
+            // pprof's main binary is the first mapping's file; other mappings of that same file (one per segment,
+            // as jemalloc_pprof writes them) are the main binary too.
+            is_main: mi == 0 || (m.filename == pb.mapping[0].filename && m.build_id == pb.mapping[0].build_id),
         };
         if info.is_unsymbolizable() {
             mappings.push(MappingStatus::Unsymbolizable);

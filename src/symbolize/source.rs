@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::gopclntab::{GoPclntab, runtime_name};
+use super::gopclntab::{GoNaming, GoPclntab, runtime_name};
 use super::intern::FastHash;
 use super::symtab::Sym;
 use crate::addr::Svma;
@@ -155,6 +155,8 @@ impl Source for GoPclntab {
 /// strings by content, each handed out as one shared `Arc<str>`.
 #[derive(Default)]
 pub(crate) struct Names {
+    /// How the binary's Go linker spelled names (for the Go runtime's spelling of symbol-table names).
+    go_naming: GoNaming,
     /// Names of symbol-table symbols, keyed by the symbol's address in its table.
     sym_names: RefCell<HashMap<usize, SymNames, FastHash>>,
     /// Strings of Go pclntab frames, by content.
@@ -170,6 +172,14 @@ struct SymNames {
 }
 
 impl Names {
+    /// Empty caches for a binary whose Go linker spells names as `go_naming` says.
+    pub(crate) fn new(go_naming: GoNaming) -> Names {
+        Names {
+            go_naming,
+            ..Names::default()
+        }
+    }
+
     /// The raw name of `s` (a symbol of one of the binary's tables), shared.
     pub(crate) fn sym_raw(&self, s: &Sym) -> Arc<str> {
         let mut cache = self.sym_names.borrow_mut();
@@ -183,7 +193,10 @@ impl Names {
         let mut cache = self.sym_names.borrow_mut();
         let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
         if go {
-            let n = e.go.get_or_insert_with(|| Arc::from(runtime_name(&s.name))).clone();
+            let naming = self.go_naming;
+            let n =
+                e.go.get_or_insert_with(|| Arc::from(runtime_name(&s.name, naming)))
+                    .clone();
             return (n.clone(), n);
         }
         let raw = e.raw.get_or_insert_with(|| Arc::from(s.name.as_str())).clone();
