@@ -169,6 +169,8 @@ struct SymNames {
     raw: Option<Arc<str>>,
     demangled: Option<Arc<str>>,
     go: Option<Arc<str>>,
+    /// The names of the whole function ([`Names::function_names`]), when the symbol is only part of it.
+    whole: Option<(Arc<str>, Arc<str>)>,
 }
 
 impl Names {
@@ -210,6 +212,30 @@ impl Names {
         (demangled, raw)
     }
 
+    /// The frame names of the function symbol `s` is part of: for a gcc cold partition (`main.cold`, `f.cold.1`)
+    /// or a local alias (`f.localalias`) those of the function itself (`main`, `f`, raw and demangled, clone
+    /// suffixes such as `.constprop.0` kept); for any other symbol [`sym_frame_names`](Self::sym_frame_names).
+    pub(crate) fn function_names(&self, s: &Sym, go: bool) -> (Arc<str>, Arc<str>) {
+        let Some(base) = whole_function(&s.name) else {
+            return self.sym_frame_names(s, go);
+        };
+        let naming = self.go_naming;
+        let mut cache = self.sym_names.borrow_mut();
+        let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
+        e.whole
+            .get_or_insert_with(|| {
+                if go {
+                    let n: Arc<str> = Arc::from(runtime_name(base, naming));
+                    return (n.clone(), n);
+                }
+                let raw: Arc<str> = Arc::from(base);
+                let d = demangle(base);
+                let demangled = if d == base { raw.clone() } else { Arc::from(d) };
+                (demangled, raw)
+            })
+            .clone()
+    }
+
     /// `s` as a shared string, interned by content.
     pub(crate) fn intern(&self, s: String) -> Arc<str> {
         let mut set = self.strings.borrow_mut();
@@ -227,6 +253,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn partitions_and_aliases_belong_to_their_function() {
+        assert_eq!(whole_function("main.cold"), Some("main"));
+        assert_eq!(whole_function("f.cold.1"), Some("f"));
+        assert_eq!(whole_function("c_recurse.localalias"), Some("c_recurse"));
+        assert_eq!(
+            whole_function("_ZN12_GLOBAL__N_112copy_cstringEPKc.constprop.0.cold"),
+            Some("_ZN12_GLOBAL__N_112copy_cstringEPKc.constprop.0")
+        );
+        assert_eq!(whole_function("f.isra.0"), None);
+        assert_eq!(whole_function("cold"), None);
+        assert_eq!(whole_function(".cold"), None);
+    }
+
+    #[test]
     fn chains_follow_the_choice_and_the_kind_of_binary() {
         use Step::*;
         assert_eq!(chain(SymbolSource::Auto, true), [Dwarf, Pclntab, Symtab]);
@@ -236,4 +276,19 @@ mod tests {
         assert_eq!(chain(SymbolSource::Dwarf, true), [Dwarf, Symtab]);
         assert_eq!(chain(SymbolSource::Symtab, true), [Symtab]);
     }
+}
+
+/// The name of the function a symbol called `name` is part of, when the symbol is a gcc cold partition
+/// (`main.cold`, `f.cold.1`) or a local alias (`f.localalias`); `None` for a symbol that is a function of its own
+/// (clones such as `f.isra.0`, `f.constprop.0`, `f.part.0` are).
+fn whole_function(name: &str) -> Option<&str> {
+    if let Some(base) = name.strip_suffix(".localalias") {
+        return Some(base);
+    }
+    let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let trimmed = match trimmed.strip_suffix('.') {
+        Some(t) if trimmed.len() < name.len() => t,
+        _ => name,
+    };
+    trimmed.strip_suffix(".cold").filter(|b| !b.is_empty())
 }

@@ -360,22 +360,19 @@ impl Dwarf {
     }
 }
 
-/// DWARF as a [`Source`]. The outermost frame is named from the symbol table when a code symbol of its own covers
-/// the address (GCC omits `DW_AT_linkage_name` for functions involving local types, and symbol names keep clone
-/// suffixes such as `.isra.0`), as llvm-symbolizer does; DWARF names win over aliases and cold partitions.
+/// DWARF as a [`Source`]. The outermost frame is named from the symbol table when a code symbol covers the address
+/// (GCC omits `DW_AT_linkage_name` for functions involving local types, and symbol names keep clone suffixes such as
+/// `.isra.0`), as llvm-symbolizer does; but a cold partition or local alias is named after the function it is part
+/// of (`Names::function_names` in `source.rs`), as GNU addr2line says.
 impl Source for Dwarf {
     fn lookup(&self, a: Svma, cx: &Cx<'_>) -> Result<Option<Lookup>> {
-        // A symbol that is only another name for part of the function DWARF describes (gcc's cold partition
-        // `f.cold`, a `f.localalias`) does not name it: DWARF's name does, as GNU addr2line says.
-        let code_sym = cx
-            .symbol
-            .filter(|(s, _)| s.kind == SymKind::Code && !is_alias_or_partition(&s.name));
+        let code_sym = cx.symbol.filter(|(s, _)| s.kind == SymKind::Code);
         let (mut frames, is_go) = self.frames(a.get(), code_sym.is_some())?;
         if frames.is_empty() {
             return Ok(None);
         }
         if let (Some(last), Some((s, _))) = (frames.last_mut(), code_sym) {
-            (last.function, last.system_name) = cx.names.sym_frame_names(s, is_go);
+            (last.function, last.system_name) = cx.names.function_names(s, is_go);
         }
         Ok(Some(Lookup {
             frames,
@@ -383,18 +380,6 @@ impl Source for Dwarf {
             symbol: cx.symbol_offset.clone(),
         }))
     }
-}
-
-/// A symbol-table name that is another name for (part of) a function rather than a function of its own: gcc's cold
-/// partitions (`main.cold`, `f.cold.1`) and local aliases (`f.localalias`). Clones (`.isra.0`, `.constprop.0`,
-/// `.part.0`) are functions of their own and keep their names.
-fn is_alias_or_partition(name: &str) -> bool {
-    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
-    let base = base
-        .strip_suffix('.')
-        .filter(|_| base.len() < name.len())
-        .unwrap_or(name);
-    base.ends_with(".cold") || name.ends_with(".localalias")
 }
 
 /// A DWARF parse error as ours.
