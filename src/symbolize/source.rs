@@ -248,6 +248,21 @@ impl Names {
     }
 }
 
+/// The name of the function a symbol called `name` is part of, when the symbol is a gcc cold partition
+/// (`main.cold`, `f.cold.1`) or a local alias (`f.localalias`); `None` for a symbol that is a function of its own
+/// (clones such as `f.isra.0`, `f.constprop.0`, `f.part.0` are).
+fn whole_function(name: &str) -> Option<&str> {
+    if let Some(base) = name.strip_suffix(".localalias") {
+        return Some(base);
+    }
+    let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let trimmed = match trimmed.strip_suffix('.') {
+        Some(t) if trimmed.len() < name.len() => t,
+        _ => name,
+    };
+    trimmed.strip_suffix(".cold").filter(|b| !b.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,19 +291,4 @@ mod tests {
         assert_eq!(chain(SymbolSource::Dwarf, true), [Dwarf, Symtab]);
         assert_eq!(chain(SymbolSource::Symtab, true), [Symtab]);
     }
-}
-
-/// The name of the function a symbol called `name` is part of, when the symbol is a gcc cold partition
-/// (`main.cold`, `f.cold.1`) or a local alias (`f.localalias`); `None` for a symbol that is a function of its own
-/// (clones such as `f.isra.0`, `f.constprop.0`, `f.part.0` are).
-fn whole_function(name: &str) -> Option<&str> {
-    if let Some(base) = name.strip_suffix(".localalias") {
-        return Some(base);
-    }
-    let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit());
-    let trimmed = match trimmed.strip_suffix('.') {
-        Some(t) if trimmed.len() < name.len() => t,
-        _ => name,
-    };
-    trimmed.strip_suffix(".cold").filter(|b| !b.is_empty())
 }

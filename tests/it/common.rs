@@ -44,9 +44,21 @@ pub fn runtime_addresses(rel: &str) -> Vec<String> {
         .collect()
 }
 
+/// Environment variables that change where pprofsym looks for binaries; tests set what they depend on.
+pub const LOCATOR_ENV: &[&str] = &["PPROF_BINARY_PATH", "DEBUGINFOD_URLS", "DEBUGINFOD_CACHE_PATH"];
+
+/// A `pprofsym` command that does not inherit the caller's binary search settings ([`LOCATOR_ENV`]).
+pub fn pprofsym() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pprofsym"));
+    for v in LOCATOR_ENV {
+        c.env_remove(v);
+    }
+    c
+}
+
 /// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr, success).
 pub fn run_addr2line(args: &[&str], stdin: &str) -> (String, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    let mut child = pprofsym()
         .arg("addr2line")
         .args(args)
         .stdin(Stdio::piped())

@@ -19,10 +19,6 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
-fn json(rel: &str) -> Value {
-    serde_json::from_str(&read(rel)).unwrap()
-}
-
 fn load_fixture(rel: &str) -> Profile {
     load(&path(rel), &LoadOptions::default()).unwrap()
 }
@@ -122,12 +118,20 @@ fn check_against_peers(dir: &str, bin: &str, stem: &str) -> (usize, usize) {
         }
         // Our chain has GNU's or llvm's length (they disagree on some inline chains).
         let peer_len_ok = o.1.len() == g.1.len() || o.1.len() == l.len();
-        assert!(peer_len_ok, "{} {}: ours {:?}\ngnu {:?}\nllvm {:?}", dir, o.0, o.1, g.1, l);
+        assert!(
+            peer_len_ok,
+            "{} {}: ours {:?}\ngnu {:?}\nllvm {:?}",
+            dir, o.0, o.1, g.1, l
+        );
         for (j, (on, ol)) in o.1.iter().enumerate() {
             let gf = g.1.get(j);
             let lf = l.get(j);
             let name_ok = gf.is_some_and(|f| same_name(on, &f.0)) || lf.is_some_and(|f| same_name(on, &f.0));
-            assert!(name_ok, "{} {} frame {j}: {on:?}\ngnu {:?}\nllvm {:?}", dir, o.0, g.1, l);
+            assert!(
+                name_ok,
+                "{} {} frame {j}: {on:?}\ngnu {:?}\nllvm {:?}",
+                dir, o.0, g.1, l
+            );
             let gnu_file_only = gf.is_some_and(|f| f.1.ends_with(":?")) && ol == "??:?";
             let loc_ok = gf.is_some_and(|f| &f.1 == ol) || lf.is_some_and(|f| &f.1 == ol) || gnu_file_only;
             assert!(loc_ok, "{} {} frame {j}: {ol}\ngnu {:?}\nllvm {:?}", dir, o.0, g.1, l);
@@ -256,7 +260,14 @@ fn strip_symbols(p: Profile) -> Profile {
 fn answer_frames(frames: &[Frame]) -> Vec<(String, String, String, i64)> {
     frames
         .iter()
-        .map(|f| (f.function.to_string(), f.system_name.to_string(), f.file.to_string(), f.line as i64))
+        .map(|f| {
+            (
+                f.function.to_string(),
+                f.system_name.to_string(),
+                f.file.to_string(),
+                f.line as i64,
+            )
+        })
         .collect()
 }
 
@@ -265,7 +276,10 @@ fn answer_frames(frames: &[Frame]) -> Vec<(String, String, String, i64)> {
 /// in Go 1.27, `[...]` in Go 1.19), for physical and inlined frames alike.
 #[test]
 fn go_generic_names_equal_the_runtimes() {
-    for (ver, generic) in [("go127", "main.makePairs[go.shape.int,go.shape.string]"), ("go119", "main.makePairs[...]")] {
+    for (ver, generic) in [
+        ("go127", "main.makePairs[go.shape.int,go.shape.string]"),
+        ("go119", "main.makePairs[...]"),
+    ] {
         let p = load_fixture(&format!("{FID}/generics/heap-{ver}.pb.gz"));
         let want = frames_of(&p);
         assert!(
@@ -287,14 +301,19 @@ fn go_generic_names_equal_the_runtimes() {
                     continue;
                 };
                 let w = &want[&loc.id];
-                // The runtime writes C-less, file-less frames for addresses it could not symbolize; there are none
-                // here but runtime.goexit's caller-less top.
+                // A location the runtime wrote without frames has nothing to compare.
                 if w.is_empty() {
                     continue;
                 }
                 let got = answer_frames(&r.frames);
                 let names = |v: &[(String, String, String, i64)]| v.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
-                assert_eq!(names(&got), names(w), "{ver} {bin} {source:?} location {} at {:#x}", loc.id, loc.address);
+                assert_eq!(
+                    names(&got),
+                    names(w),
+                    "{ver} {bin} {source:?} location {} at {:#x}",
+                    loc.id,
+                    loc.address
+                );
                 assert!(got.iter().all(|f| f.0 == f.1), "{ver}: system_name == name");
                 checked += 1;
             }
@@ -336,11 +355,7 @@ fn the_main_binary_serves_every_mapping_of_its_file() {
     let profile = path("testdata/rust-jemalloc/heap.pb.gz");
     let bin = path("testdata/rust-jemalloc/bin/jemalloc-demo");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pprofsym"))
-            .args(args)
-            .env_remove("PPROF_BINARY_PATH")
-            .output()
-            .unwrap();
+        let out = common::pprofsym().args(args).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         (
             String::from_utf8(out.stdout).unwrap(),
@@ -350,13 +365,20 @@ fn the_main_binary_serves_every_mapping_of_its_file() {
     let (p, b) = (profile.to_str().unwrap(), bin.to_str().unwrap());
     let positional = run(&["top", p, b, "--no-mapping-paths", "-F", "text"]);
     assert!(
-        !positional.1.contains("no binary found for /tmp/pprofsym-rust-jemalloc-run/jemalloc-demo"),
+        !positional
+            .1
+            .contains("no binary found for /tmp/pprofsym-rust-jemalloc-run/jemalloc-demo"),
         "{}",
         positional.1
     );
     assert!(positional.0.contains("jemalloc_demo::"), "{}", positional.0);
     let explicit = run(&["top", p, "--binary", b, "--no-mapping-paths", "-F", "text"]);
     // The same rows; only the File: line differs (the positional binary names the main mapping).
-    let body = |s: &str| s.lines().filter(|l| !l.starts_with("File:")).map(str::to_string).collect::<Vec<_>>();
+    let body = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("File:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(body(&positional.0), body(&explicit.0));
 }

@@ -111,7 +111,7 @@ fn has_indexed_shapes(name: &str) -> bool {
     let Some(start) = name.find("go.shape.") else {
         return false;
     };
-    let b = name[start..].as_bytes();
+    let b = &name.as_bytes()[start..];
     (0..b.len()).any(|i| {
         (b[i] == b',' || b[i] == b']') && {
             let digits = b[..i].iter().rev().take_while(|c| c.is_ascii_digit()).count();
