@@ -250,7 +250,7 @@ fn strip_symbols(p: Profile) -> Profile {
             has_filenames: false,
             has_line_numbers: false,
             has_inline_frames: false,
-            ..mp.clone()
+            ..*mp
         };
     }
     Profile::new(m).unwrap()
