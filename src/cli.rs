@@ -249,9 +249,9 @@ pub struct Addr2lineArgs {
     /// Directory to search for the files named in maps lines (repeatable).
     #[arg(long, value_name = "DIR")]
     pub search_path: Vec<PathBuf>,
-    /// Read all of standard input first and answer it as one sorted, parallel batch (fast for
-    /// many addresses; no coprocess use). Addresses given as arguments always are.
-    #[arg(long)]
+    /// Accepted for compatibility: standard input is always answered in sorted, parallel batches of whatever is
+    /// already readable.
+    #[arg(long, hide = true)]
     pub batch: bool,
 }
 

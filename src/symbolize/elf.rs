@@ -277,7 +277,10 @@ impl ElfSymbolizer {
             .spawn(move || {
                 // Sections first: they take longest, and the symbol table is made by the first lookup if this
                 // thread has not got to it yet.
-                sections.get_or_init(|| load_dwarf_sections(&bin, debug.as_ref()));
+                sections.get_or_init(|| {
+                    prefetch_test_delay();
+                    load_dwarf_sections(&bin, debug.as_ref())
+                });
                 symtab.get_or_init(|| build_symtab(&bin, debug.as_ref()));
             });
     }
@@ -351,7 +354,7 @@ impl ElfSymbolizer {
     /// split into `threads` contiguous runs, so each worker parses mostly its own DWARF units. Workers share this
     /// symbolizer's mapped sections, symbol tables and Go pclntab; each builds its own DWARF contexts (addr2line's
     /// context is not `Sync`), a fresh one per window of its run (see the module docs). Sequential when that does
-    /// not pay: fewer than 1000 distinct addresses, or no DWARF answering first.
+    /// not pay: fewer than 1000 distinct addresses.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup>> {
         let b = self.frames_compact(addrs.to_vec(), threads);
         (0..addrs.len()).map(|k| b.get(k)).collect()
@@ -385,17 +388,20 @@ impl ElfSymbolizer {
     fn frames_distinct(&self, uniq: &[Svma], threads: usize) -> Vec<LookupPart> {
         use rayon::prelude::*;
         let threads = threads.max(1);
-        let dwarf_first =
-            self.shared.chain.first() == Some(&Step::Dwarf) && matches!(self.dwarf_sections(), Ok(Some(_)));
         let small = uniq.len() < 1000 && self.batch_window.is_none();
-        if small || !dwarf_first {
+        if small {
             let mut b = CompactBuilder::new(uniq.len());
             for &a in uniq {
                 b.push(self.frames(a));
             }
             return vec![b.finish()];
         }
-        // Build the shared tables once, before the workers race for them.
+        // Build the shared tables once, before the workers race for them. The DWARF sections first, here: they may
+        // be loading on the prefetch thread, which decompresses on the rayon pool, so workers of that pool must not
+        // be the ones waiting for them (a deadlock on a small pool).
+        if self.shared.chain.contains(&Step::Dwarf) {
+            let _ = self.dwarf_sections();
+        }
         self.symtab();
         self.dynsym();
         let chunk = uniq.len().div_ceil(threads);
@@ -427,6 +433,17 @@ impl ElfSymbolizer {
                 b.finish()
             })
             .collect()
+    }
+}
+
+/// For tests of the interleaving of the read-ahead and a batch: `PPROFSYM_TEST_PREFETCH_DELAY_MS` makes the
+/// read-ahead wait that long once it has claimed the sections, so a batch starting meanwhile meets them loading.
+fn prefetch_test_delay() {
+    if let Some(ms) = std::env::var("PPROFSYM_TEST_PREFETCH_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 

@@ -7,10 +7,10 @@
 //! binary it is; every lookup then walks that list.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::gopclntab::{GoNaming, GoPclntab, runtime_name};
+use super::gopclntab::{GoNaming, GoPclntab, PclnCache, runtime_name};
 use super::intern::FastHash;
 use super::symtab::Sym;
 use crate::addr::Svma;
@@ -124,23 +124,20 @@ impl Source for SymtabSource {
 impl Source for GoPclntab {
     fn lookup(&self, a: Svma, cx: &Cx<'_>) -> Result<Option<Lookup>> {
         let found = self
-            .frames(a.get())
+            .frames_with(a.get(), &mut cx.names.pcln.borrow_mut())
             .map_err(|e| Error::caused_by(ErrorKind::DebugInfo, "Go pclntab", e))?;
         let Some(gf) = found else {
             return Ok(None);
         };
         let frames = gf
             .into_iter()
-            .map(|g| {
-                let function = cx.names.intern(g.function);
-                Frame {
-                    system_name: function.clone(),
-                    function,
-                    file: cx.names.intern(g.file),
-                    line: g.line,
-                    column: 0,
-                    start_line: g.start_line,
-                }
+            .map(|g| Frame {
+                system_name: g.function.clone(),
+                function: g.function,
+                file: g.file,
+                line: g.line,
+                column: 0,
+                start_line: g.start_line,
             })
             .collect();
         Ok(Some(Lookup {
@@ -159,8 +156,8 @@ pub(crate) struct Names {
     go_naming: GoNaming,
     /// Names of symbol-table symbols, keyed by the symbol's address in its table.
     sym_names: RefCell<HashMap<usize, SymNames, FastHash>>,
-    /// Strings of Go pclntab frames, by content.
-    strings: RefCell<HashSet<Arc<str>>>,
+    /// Decoding state of Go pclntab lookups (the last function's tables, names by offset).
+    pcln: RefCell<PclnCache>,
 }
 
 /// The shared strings of one symbol-table symbol, made on first use.
@@ -234,17 +231,6 @@ impl Names {
                 (demangled, raw)
             })
             .clone()
-    }
-
-    /// `s` as a shared string, interned by content.
-    pub(crate) fn intern(&self, s: String) -> Arc<str> {
-        let mut set = self.strings.borrow_mut();
-        if let Some(a) = set.get(s.as_str()) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        set.insert(a.clone());
-        a
     }
 }
 

@@ -452,22 +452,27 @@ fn answers_stream_one_request_at_a_time() {
     assert!(child.wait().unwrap().success());
 }
 
-/// A batch on a one-thread pool finishes. The DWARF sections are read ahead on a thread
-/// of their own while requests are read; when that was a task of the (rayon) pool, the
-/// one pool thread could wait for the sections that the main thread was loading with the
-/// pool's help, and a one-address batch hung every time. The child is killed after two
-/// minutes (a hang, not a slow run: the answer takes milliseconds).
-#[test]
-fn batch_on_one_thread_does_not_deadlock() {
+/// Runs `pprofsym addr2line -f -e BIN` on `input` with `threads` rayon threads; the child is killed after two
+/// minutes (a hang, not a slow run: the answers take milliseconds). Its output.
+fn run_guarded(bin: &Path, threads: &str, input: &str) -> String {
     let mut child = common::pprofsym()
-        .args(["addr2line", "--batch", "-f", "-e"])
-        .arg(native("bin/cdemo"))
-        .env("RAYON_NUM_THREADS", "1")
+        .args(["addr2line", "-f", "-e"])
+        .arg(bin)
+        .env("RAYON_NUM_THREADS", threads)
+        // The read-ahead claims the sections and waits, so the batch meets them still loading.
+        .env("PPROFSYM_TEST_PREFETCH_DELAY_MS", "300")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"10e0\n").unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut out).map(|_| out)
+    });
     let start = std::time::Instant::now();
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -475,14 +480,30 @@ fn batch_on_one_thread_does_not_deadlock() {
         }
         if start.elapsed() > std::time::Duration::from_secs(120) {
             child.kill().unwrap();
-            panic!("pprofsym addr2line --batch with RAYON_NUM_THREADS=1 did not finish (deadlock)");
+            panic!("pprofsym addr2line with RAYON_NUM_THREADS={threads} did not finish (deadlock)");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     assert!(status.success());
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    writer.join().unwrap().unwrap();
+    reader.join().unwrap().unwrap()
+}
+
+/// A batch finishes on any pool size. The DWARF sections are read ahead on a thread of their own (which
+/// decompresses on the rayon pool) while requests are read. Two hangs this guards against: the read-ahead as a
+/// task of a one-thread pool waiting for sections the main thread was loading with the pool's help (a one-address
+/// batch); and a big batch whose workers, tasks of the pool, waited for the sections the read-ahead needed the
+/// pool to finish (Go's DWARF is compressed).
+#[test]
+fn batches_do_not_deadlock() {
+    let out = run_guarded(&native("bin/cdemo"), "1", "10e0\n");
     assert!(out.starts_with("main\n./src/cdemo.c:"), "{out}");
+    let go = Path::new(ROOT).join("testdata/go/bin/heapdemo");
+    let many: String = (0..3000).map(|i| format!("{:x}\n", 0x401000 + i * 64)).collect();
+    for threads in ["1", "2"] {
+        let out = run_guarded(&go, threads, &many);
+        assert_eq!(out.lines().count(), 6000, "{threads} threads");
+    }
 }
 
 #[test]
