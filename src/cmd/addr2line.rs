@@ -52,6 +52,8 @@ pub struct Addr2lineOptions {
     /// Read every request from standard input first and answer them as one batch (faster
     /// for many addresses; not a coprocess). Requests given as arguments always are.
     pub batch: bool,
+    /// Never contact a debuginfod server (the debuginfod cache is still read).
+    pub offline: bool,
 }
 
 fn file_name(file: &str, basenames: bool) -> &str {
@@ -219,7 +221,11 @@ pub fn run(
         exe: opts.exe.clone(),
         maps,
         search_path: opts.search_path.clone(),
+        debuginfod: super::debuginfod(opts.offline),
     })?;
+    for w in a.take_warnings() {
+        writeln!(err, "pprofsym addr2line: {w}").map_err(|e| Error::caused_by(ErrorKind::Io, "", e))?;
+    }
     let io = |e: std::io::Error| Error::caused_by(ErrorKind::Io, "", e);
     let mut noted_garbage = false;
     let mut noted = std::collections::HashSet::new();
@@ -347,6 +353,7 @@ pub fn main(a: crate::cli::Addr2lineArgs) -> Result<()> {
         maps: a.maps.or(a.pid.map(proc_maps_path)),
         search_path: a.search_path,
         batch: a.batch,
+        offline: a.offline,
     };
     let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
     run(

@@ -87,6 +87,24 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
     let mut warnings = Vec::new();
     let mut batches = Vec::new();
     let mut used = Vec::new();
+    let info_of = |mi: usize, m: &pb::Mapping| MappingInfo {
+        start: RuntimeAddr(m.memory_start),
+        limit: RuntimeAddr(m.memory_limit),
+        offset: FileOffset(m.file_offset),
+        filename: p.str(m.filename),
+        build_id: p.str(m.build_id),
+        is_main: mi == 0,
+    };
+    // Find every binary first, so that those fetched from debuginfod are fetched together.
+    let wanted: Vec<MappingInfo> = pb
+        .mapping
+        .iter()
+        .enumerate()
+        .filter(|&(mi, m)| !locs_of[mi].is_empty() && (force || !has_symbols(m)))
+        .map(|(mi, m)| info_of(mi, m))
+        .collect();
+    sym.prepare(&wanted);
+    drop(wanted);
     for (mi, m) in pb.mapping.iter().enumerate() {
         if locs_of[mi].is_empty() {
             mappings.push(MappingStatus::Unused);
@@ -96,14 +114,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
             mappings.push(MappingStatus::AlreadySymbolized);
             continue;
         }
-        let info = MappingInfo {
-            start: RuntimeAddr(m.memory_start),
-            limit: RuntimeAddr(m.memory_limit),
-            offset: FileOffset(m.file_offset),
-            filename: p.str(m.filename),
-            build_id: p.str(m.build_id),
-            is_main: mi == 0,
-        };
+        let info = info_of(mi, m);
         if info.is_unsymbolizable() {
             mappings.push(MappingStatus::Unsymbolizable);
             continue;
@@ -127,6 +138,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
         }
         mappings.push(MappingStatus::Symbolized {
             binary: sym.binary(h).path().display().to_string(),
+            located: Box::new(sym.located(h).clone()),
         });
         batches.push((lis, batch));
         used.push(h);
@@ -145,6 +157,42 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
         warnings,
         batches,
     }
+}
+
+/// Finds the binary of every mapping of `p` as [`resolve_profile`] would, without looking anything up: per
+/// mapping [`MappingStatus::Symbolized`] (the file and where it came from), [`MappingStatus::NoBinary`] (the
+/// symbolizer's warnings say why) or [`MappingStatus::Unsymbolizable`] (pseudo mappings).
+pub fn locate_mappings(p: &Profile, sym: &mut Symbolizer) -> Vec<MappingStatus> {
+    let pb = p.pb();
+    let infos: Vec<MappingInfo> = pb
+        .mapping
+        .iter()
+        .enumerate()
+        .map(|(mi, m)| MappingInfo {
+            start: RuntimeAddr(m.memory_start),
+            limit: RuntimeAddr(m.memory_limit),
+            offset: FileOffset(m.file_offset),
+            filename: p.str(m.filename),
+            build_id: p.str(m.build_id),
+            is_main: mi == 0,
+        })
+        .collect();
+    sym.prepare(&infos);
+    infos
+        .iter()
+        .map(|m| {
+            if m.is_unsymbolizable() {
+                return MappingStatus::Unsymbolizable;
+            }
+            match sym.binary_for(m) {
+                Some(h) => MappingStatus::Symbolized {
+                    binary: sym.binary(h).path().display().to_string(),
+                    located: Box::new(sym.located(h).clone()),
+                },
+                None => MappingStatus::NoBinary,
+            }
+        })
+        .collect()
 }
 
 /// Writes the answers of `res` into `p` with pprof's default short C++ names; see [`apply_with`].
