@@ -11,14 +11,13 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
 use crate::common;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const EXE: &str = env!("CARGO_BIN_EXE_pprofsym");
 
 fn native(rel: &str) -> PathBuf {
     Path::new(ROOT).join("testdata/native").join(rel)
@@ -420,7 +419,7 @@ fn garbage_tokens_answer_like_gnu_with_one_note() {
 
 #[test]
 fn answers_stream_one_request_at_a_time() {
-    let mut child = Command::new(EXE)
+    let mut child = super::common::pprofsym_cmd()
         .args(["addr2line", "-f", "-e"])
         .arg(native("bin/cdemo"))
         .stdin(Stdio::piped())
@@ -451,7 +450,7 @@ fn answers_stream_one_request_at_a_time() {
 /// minutes (a hang, not a slow run: the answer takes milliseconds).
 #[test]
 fn batch_on_one_thread_does_not_deadlock() {
-    let mut child = Command::new(EXE)
+    let mut child = super::common::pprofsym_cmd()
         .args(["addr2line", "--batch", "-f", "-e"])
         .arg(native("bin/cdemo"))
         .env("RAYON_NUM_THREADS", "1")

@@ -33,7 +33,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    let mut child = super::common::pprofsym_cmd()
         .args(args)
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())

@@ -44,9 +44,18 @@ pub fn runtime_addresses(rel: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `pprofsym` binary as a command, without the environment that would reach beyond the test's own files:
+/// no `DEBUGINFOD_URLS` (a debuginfod server would fill in what the fixtures leave out on purpose) and no
+/// `PPROF_BINARY_PATH`.
+pub fn pprofsym_cmd() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pprofsym"));
+    c.env_remove("DEBUGINFOD_URLS").env_remove("PPROF_BINARY_PATH");
+    c
+}
+
 /// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr, success).
 pub fn run_addr2line(args: &[&str], stdin: &str) -> (String, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    let mut child = pprofsym_cmd()
         .arg("addr2line")
         .args(args)
         .stdin(Stdio::piped())

@@ -1,7 +1,6 @@
 //! `pprofsym symbolize` through the binary: output written atomically, warnings on stderr, errors are one line.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use pprofsym::profile::{LoadOptions, load};
 
@@ -10,7 +9,7 @@ fn root() -> PathBuf {
 }
 
 fn pprofsym(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    super::common::pprofsym_cmd()
         .args(args)
         .current_dir(root())
         .output()

@@ -137,6 +137,9 @@ pub struct Fetched {
     pub origin: Origin,
 }
 
+/// One lookup's answer and its problems.
+type Outcome = (Option<Fetched>, Vec<Warning>);
+
 /// A debuginfod client: the cache, the servers, and what this process already looked up.
 pub struct Debuginfod {
     opts: DebuginfodOptions,
@@ -248,13 +251,13 @@ impl Debuginfod {
     }
 
     /// Looks up every request, on up to `concurrency` threads; the answers in request order.
-    fn run_all(&self, todo: &[(String, Kind)]) -> Vec<(Option<Fetched>, Vec<Warning>)> {
+    fn run_all(&self, todo: &[(String, Kind)]) -> Vec<Outcome> {
         let progress = self.progress.as_deref();
         if let Some(p) = progress {
             p.batch_started(todo.len());
         }
         let threads = self.opts.concurrency.clamp(1, 64).min(todo.len());
-        let out: Vec<(Option<Fetched>, Vec<Warning>)> = if threads <= 1 {
+        let out: Vec<Outcome> = if threads <= 1 {
             todo.iter()
                 .map(|(id, kind)| {
                     let r = self.fetch_one(id, *kind);
@@ -266,8 +269,7 @@ impl Debuginfod {
                 .collect()
         } else {
             let next = AtomicUsize::new(0);
-            let slots: Vec<Mutex<Option<(Option<Fetched>, Vec<Warning>)>>> =
-                todo.iter().map(|_| Mutex::new(None)).collect();
+            let slots: Vec<Mutex<Option<Outcome>>> = todo.iter().map(|_| Mutex::new(None)).collect();
             std::thread::scope(|s| {
                 for _ in 0..threads {
                     s.spawn(|| {
@@ -295,7 +297,7 @@ impl Debuginfod {
     }
 
     /// One lookup: the cache, then each server in order.
-    fn fetch_one(&self, id: &str, kind: Kind) -> (Option<Fetched>, Vec<Warning>) {
+    fn fetch_one(&self, id: &str, kind: Kind) -> Outcome {
         let mut warnings = Vec::new();
         let warn = |warnings: &mut Vec<Warning>, source: String, problem: String| {
             warnings.push(Warning::Debuginfod {
