@@ -318,13 +318,18 @@ impl Debuginfod {
                 return (None, warnings);
             }
             Ok(cache::Entry::File(p)) => match check(&p, id) {
+                Err(Unusable::Unreadable(why)) => {
+                    // Not ours to judge (permissions, another user's cache): leave it alone.
+                    warn(&mut warnings, p.display().to_string(), format!("cannot read the cache entry: {why}"));
+                    return (None, warnings);
+                }
                 Ok(binary) => {
                     let origin = Origin::DebuginfodCache {
                         dir: self.cache.root().to_path_buf(),
                     };
                     return (Some(Fetched { binary, origin }), warnings);
                 }
-                Err(why) => {
+                Err(Unusable::Wrong(why)) => {
                     let action = if self.opts.offline {
                         "removed (offline: not fetched again)"
                     } else {
@@ -393,7 +398,7 @@ impl Debuginfod {
                                 .cache
                                 .commit(&tmp, id, kind)
                                 .map_err(|e| format!("writing the cache: {e}"))
-                                .and_then(|p| check(&p, id));
+                                .and_then(|p| check(&p, id).map_err(|e| e.to_string()));
                             match committed {
                                 Ok(binary) => {
                                     let origin = Origin::Debuginfod { url: server.clone() };
@@ -460,16 +465,38 @@ pub fn request_url(server: &str, id: &str, kind: Kind) -> String {
     format!("{server}{sep}buildid/{id}/{}", kind.as_str())
 }
 
+/// Why a file cannot be used for a build ID.
+#[derive(Debug)]
+enum Unusable {
+    /// It could not be read (permissions, I/O).
+    Unreadable(String),
+    /// It is not an ELF file, is truncated, or has another build ID.
+    Wrong(String),
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Unreadable(s) | Unusable::Wrong(s) => f.write_str(s),
+        }
+    }
+}
+
 /// Opens `path` and checks that it is an ELF file with build ID `id`; the reason when it is not.
-fn check(path: &Path, id: &str) -> Result<Binary, String> {
+fn check(path: &Path, id: &str) -> Result<Binary, Unusable> {
     let b = Binary::open(path).map_err(|e| {
         // The outer layer names the (temporary) file; the reason is below it.
-        std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string)
+        let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+        if e.kind() == crate::error::ErrorKind::Io {
+            Unusable::Unreadable(why)
+        } else {
+            Unusable::Wrong(why)
+        }
     })?;
     match b.build_id() {
         Some(got) if build_ids_match(got, id) => Ok(b),
-        Some(got) => Err(format!("its build ID is {got}")),
-        None => Err("it has no build ID".into()),
+        Some(got) => Err(Unusable::Wrong(format!("its build ID is {got}"))),
+        None => Err(Unusable::Wrong("it has no build ID".into())),
     }
 }
 
