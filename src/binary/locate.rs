@@ -38,7 +38,9 @@ use crate::error::{Result, Warning};
 pub struct LocatorConfig {
     /// Explicit binaries (`--binary`), matched by build ID, then by file name.
     pub binaries: Vec<PathBuf>,
-    /// The main binary (`pprofsym [binary] profile`), used for the mapping flagged `is_main`.
+    /// The main binary (`pprofsym top PROFILE BINARY`): used for the mapping flagged `is_main`, and for every other
+    /// mapping whose build ID it matches (or, for a mapping without one, whose file name it has), so it serves
+    /// every segment of the executable when a profile maps each one separately (jemalloc_pprof does).
     pub main_binary: Option<PathBuf>,
     /// The main binary already opened by [`LocatorConfig::open_main_binary`]; the locator
     /// hands out this file for the main-binary candidate instead of opening it again.
@@ -125,10 +127,28 @@ impl Locator {
         })
     }
 
+    /// The main binary serves a mapping other than the main one: its build ID equals the mapping's, or the mapping
+    /// has no build ID and the same file name.
+    fn main_binary_matches(&self, filename: &str, build_id: &str) -> bool {
+        let Some(path) = &self.cfg.main_binary else {
+            return false;
+        };
+        if build_id.is_empty() {
+            let base = basename(filename);
+            return !base.is_empty() && path.file_name().is_some_and(|n| n.to_string_lossy() == base);
+        }
+        let opened = self.cfg.opened_main_binary.as_ref().filter(|b| b.path() == path);
+        let id = match opened {
+            Some(b) => b.build_id().map(str::to_string),
+            None => Binary::open(path).ok().and_then(|b| b.build_id().map(str::to_string)),
+        };
+        id.is_some_and(|id| build_ids_match(&id, build_id))
+    }
+
     /// The candidate paths for a mapping, in search order.
     pub fn binary_candidates(&mut self, filename: &str, build_id: &str, is_main: bool) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        if is_main {
+        if is_main || self.main_binary_matches(filename, build_id) {
             out.extend(self.cfg.main_binary.clone());
         }
         if !build_id.is_empty() {
@@ -198,11 +218,7 @@ impl Locator {
         warnings: &mut Vec<Warning>,
     ) -> Option<Binary> {
         for cand in self.binary_candidates(filename, build_id, is_main) {
-            let preopened = self
-                .cfg
-                .opened_main_binary
-                .as_ref()
-                .filter(|b| is_main && b.path() == cand);
+            let preopened = self.cfg.opened_main_binary.as_ref().filter(|b| b.path() == cand);
             let opened = match preopened {
                 Some(b) => Ok(b.clone()),
                 None if !cand.is_file() => continue,
@@ -371,11 +387,14 @@ mod tests {
         let mut loc = Locator::new(cfg);
         let mut warnings = Vec::new();
         let got = loc.find_binary("/somewhere/heapdemo", "", true, &mut warnings);
-        assert_eq!(got.map(|b| b.path().to_path_buf()), Some(copy));
+        assert_eq!(got.map(|b| b.path().to_path_buf()), Some(copy.clone()));
         assert!(warnings.is_empty(), "{warnings:?}");
-        // Not the main mapping: the main binary is no candidate.
+        // Another mapping of the same file (no build ID: matched by file name) is served by it too; a mapping of
+        // another file is not.
+        let other = loc.find_binary("/elsewhere/heapdemo", "", false, &mut warnings);
+        assert_eq!(other.map(|b| b.path().to_path_buf()), Some(copy));
         assert!(
-            loc.find_binary("/somewhere/heapdemo", "", false, &mut warnings)
+            loc.find_binary("/somewhere/libc.so.6", "", false, &mut warnings)
                 .is_none()
         );
     }

@@ -19,7 +19,7 @@ use super::batch::{BatchLookups, CompactBuilder, LookupPart};
 use super::dwarf::sections::SharedDwarf;
 use super::dwarf::split::SplitDwarf;
 use super::dwarf::{Dwarf, Sections, load_sections};
-use super::gopclntab::{GoPclntab, PclntabError};
+use super::gopclntab::{GoNaming, GoPclntab, PclntabError, go_version};
 use super::intern::NameArena;
 use super::source::{Cx, DataSymbol, Lookup, Names, Source, Step, SymbolSource, SymtabSource, chain};
 use super::symtab::{Sym, SymKind, SymbolTable, build_symtab};
@@ -35,6 +35,8 @@ struct Shared {
     source: SymbolSource,
     /// The sources asked, in order (see [`chain`]).
     chain: &'static [Step],
+    /// How the Go linker spelled names, for Go frames read from DWARF or the symbol table.
+    go_naming: GoNaming,
     /// The `gimli::Dwarf` over `sections`. Before `sections`: its readers point into them (see
     /// [`super::dwarf::sections::Reader`]).
     gimli_dwarf: SharedDwarf,
@@ -89,12 +91,19 @@ impl ElfSymbolizer {
 
     /// [`new`](Self::new) with the symbol source `source`.
     pub fn with_source(bin: Arc<Binary>, debug: Option<Arc<Binary>>, source: SymbolSource) -> ElfSymbolizer {
-        let chain = chain(source, is_go_binary(&bin));
+        let is_go = is_go_binary(&bin);
+        let chain = chain(source, is_go);
+        let go_naming = if is_go {
+            GoNaming::for_version(go_version(bin.data()))
+        } else {
+            GoNaming::Full
+        };
         let shared = Shared {
             bin,
             debug,
             source,
             chain,
+            go_naming,
             gimli_dwarf: Arc::default(),
             sections: Arc::default(),
             symtab: Arc::default(),
@@ -109,8 +118,8 @@ impl ElfSymbolizer {
     fn over(shared: Arc<Shared>, arena: NameArena) -> ElfSymbolizer {
         ElfSymbolizer {
             dwarf: OnceCell::new(),
+            names: Names::new(shared.go_naming),
             shared,
-            names: Names::default(),
             batch_window: None,
             arena: RefCell::new(arena),
         }
@@ -227,7 +236,7 @@ impl ElfSymbolizer {
     /// The DWARF context, built on first use. An error is cached and returned each time.
     fn dwarf(&self) -> Result<Option<&Dwarf>> {
         let load = || match self.dwarf_sections()? {
-            Some(s) => Dwarf::load(s, &self.shared.gimli_dwarf, self.arena.take()).map(Some),
+            Some(s) => Dwarf::load(s, &self.shared.gimli_dwarf, self.arena.take(), self.shared.go_naming).map(Some),
             None => Ok(None),
         };
         match self.dwarf.get_or_init(load) {

@@ -75,6 +75,21 @@ struct Batches {
     batches: Vec<(Vec<usize>, ResolvedBatch)>,
 }
 
+/// The symbolizer's view of mapping `mi`.
+fn mapping_info<'a>(p: &'a Profile, mi: usize, m: &pb::Mapping) -> MappingInfo<'a> {
+    let first = &p.pb().mapping[0];
+    MappingInfo {
+        start: RuntimeAddr(m.memory_start),
+        limit: RuntimeAddr(m.memory_limit),
+        offset: FileOffset(m.file_offset),
+        filename: p.str(m.filename),
+        build_id: p.str(m.build_id),
+        // pprof's main binary is the first mapping's file; other mappings of that same file (one per segment,
+        // as jemalloc_pprof writes them) are the main binary too.
+        is_main: mi == 0 || (m.filename == first.filename && m.build_id == first.build_id),
+    }
+}
+
 fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
     let pb = p.pb();
     let mut locs_of: Vec<Vec<usize>> = vec![Vec::new(); pb.mapping.len()];
@@ -87,14 +102,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
     let mut warnings = Vec::new();
     let mut batches = Vec::new();
     let mut used = Vec::new();
-    let info_of = |mi: usize, m: &pb::Mapping| MappingInfo {
-        start: RuntimeAddr(m.memory_start),
-        limit: RuntimeAddr(m.memory_limit),
-        offset: FileOffset(m.file_offset),
-        filename: p.str(m.filename),
-        build_id: p.str(m.build_id),
-        is_main: mi == 0,
-    };
+    let info_of = |mi: usize, m: &pb::Mapping| mapping_info(p, mi, m);
     // Find every binary first, so that those fetched from debuginfod are fetched together.
     let wanted: Vec<MappingInfo> = pb
         .mapping
@@ -168,14 +176,7 @@ pub fn locate_mappings(p: &Profile, sym: &mut Symbolizer) -> Vec<MappingStatus> 
         .mapping
         .iter()
         .enumerate()
-        .map(|(mi, m)| MappingInfo {
-            start: RuntimeAddr(m.memory_start),
-            limit: RuntimeAddr(m.memory_limit),
-            offset: FileOffset(m.file_offset),
-            filename: p.str(m.filename),
-            build_id: p.str(m.build_id),
-            is_main: mi == 0,
-        })
+        .map(|(mi, m)| mapping_info(p, mi, m))
         .collect();
     sym.prepare(&infos);
     infos

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::gopclntab::{GoPclntab, runtime_name};
+use super::gopclntab::{GoNaming, GoPclntab, runtime_name};
 use super::intern::FastHash;
 use super::symtab::Sym;
 use crate::addr::Svma;
@@ -155,6 +155,8 @@ impl Source for GoPclntab {
 /// strings by content, each handed out as one shared `Arc<str>`.
 #[derive(Default)]
 pub(crate) struct Names {
+    /// How the binary's Go linker spelled names (for the Go runtime's spelling of symbol-table names).
+    go_naming: GoNaming,
     /// Names of symbol-table symbols, keyed by the symbol's address in its table.
     sym_names: RefCell<HashMap<usize, SymNames, FastHash>>,
     /// Strings of Go pclntab frames, by content.
@@ -167,9 +169,19 @@ struct SymNames {
     raw: Option<Arc<str>>,
     demangled: Option<Arc<str>>,
     go: Option<Arc<str>>,
+    /// The names of the whole function ([`Names::function_names`]), when the symbol is only part of it.
+    whole: Option<(Arc<str>, Arc<str>)>,
 }
 
 impl Names {
+    /// Empty caches for a binary whose Go linker spells names as `go_naming` says.
+    pub(crate) fn new(go_naming: GoNaming) -> Names {
+        Names {
+            go_naming,
+            ..Names::default()
+        }
+    }
+
     /// The raw name of `s` (a symbol of one of the binary's tables), shared.
     pub(crate) fn sym_raw(&self, s: &Sym) -> Arc<str> {
         let mut cache = self.sym_names.borrow_mut();
@@ -183,7 +195,10 @@ impl Names {
         let mut cache = self.sym_names.borrow_mut();
         let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
         if go {
-            let n = e.go.get_or_insert_with(|| Arc::from(runtime_name(&s.name))).clone();
+            let naming = self.go_naming;
+            let n =
+                e.go.get_or_insert_with(|| Arc::from(runtime_name(&s.name, naming)))
+                    .clone();
             return (n.clone(), n);
         }
         let raw = e.raw.get_or_insert_with(|| Arc::from(s.name.as_str())).clone();
@@ -195,6 +210,30 @@ impl Names {
             })
             .clone();
         (demangled, raw)
+    }
+
+    /// The frame names of the function symbol `s` is part of: for a gcc cold partition (`main.cold`, `f.cold.1`)
+    /// or a local alias (`f.localalias`) those of the function itself (`main`, `f`, raw and demangled, clone
+    /// suffixes such as `.constprop.0` kept); for any other symbol [`sym_frame_names`](Self::sym_frame_names).
+    pub(crate) fn function_names(&self, s: &Sym, go: bool) -> (Arc<str>, Arc<str>) {
+        let Some(base) = whole_function(&s.name) else {
+            return self.sym_frame_names(s, go);
+        };
+        let naming = self.go_naming;
+        let mut cache = self.sym_names.borrow_mut();
+        let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
+        e.whole
+            .get_or_insert_with(|| {
+                if go {
+                    let n: Arc<str> = Arc::from(runtime_name(base, naming));
+                    return (n.clone(), n);
+                }
+                let raw: Arc<str> = Arc::from(base);
+                let d = demangle(base);
+                let demangled = if d == base { raw.clone() } else { Arc::from(d) };
+                (demangled, raw)
+            })
+            .clone()
     }
 
     /// `s` as a shared string, interned by content.
@@ -209,9 +248,38 @@ impl Names {
     }
 }
 
+/// The name of the function a symbol called `name` is part of, when the symbol is a gcc cold partition
+/// (`main.cold`, `f.cold.1`) or a local alias (`f.localalias`); `None` for a symbol that is a function of its own
+/// (clones such as `f.isra.0`, `f.constprop.0`, `f.part.0` are).
+fn whole_function(name: &str) -> Option<&str> {
+    if let Some(base) = name.strip_suffix(".localalias") {
+        return Some(base);
+    }
+    let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let trimmed = match trimmed.strip_suffix('.') {
+        Some(t) if trimmed.len() < name.len() => t,
+        _ => name,
+    };
+    trimmed.strip_suffix(".cold").filter(|b| !b.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_and_aliases_belong_to_their_function() {
+        assert_eq!(whole_function("main.cold"), Some("main"));
+        assert_eq!(whole_function("f.cold.1"), Some("f"));
+        assert_eq!(whole_function("c_recurse.localalias"), Some("c_recurse"));
+        assert_eq!(
+            whole_function("_ZN12_GLOBAL__N_112copy_cstringEPKc.constprop.0.cold"),
+            Some("_ZN12_GLOBAL__N_112copy_cstringEPKc.constprop.0")
+        );
+        assert_eq!(whole_function("f.isra.0"), None);
+        assert_eq!(whole_function("cold"), None);
+        assert_eq!(whole_function(".cold"), None);
+    }
 
     #[test]
     fn chains_follow_the_choice_and_the_kind_of_binary() {

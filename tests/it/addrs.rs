@@ -94,7 +94,7 @@ fn native_profile_rows_show_each_step() {
 
 #[test]
 fn cli_prints_json_and_a_summary() {
-    let out = super::common::pprofsym_cmd()
+    let out = common::pprofsym()
         .args([
             "addrs",
             "testdata/go/heap-rate1.pb.gz",
@@ -115,7 +115,7 @@ fn cli_prints_json_and_a_summary() {
             .contains("79 locations: 79 agree, 0 differ"),
         "{text}"
     );
-    let out = super::common::pprofsym_cmd()
+    let out = common::pprofsym()
         .args([
             "addrs",
             "testdata/go/heap-rate1.pb.gz",

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+use crate::common;
+
 const STEMS: [&str; 3] = ["heap-rate1", "heap-default", "heap-pie-rate1"];
 const INDEXES: [&str; 4] = ["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"];
 
@@ -24,7 +26,7 @@ fn golden(stem: &str, name: &str) -> String {
 }
 
 fn pprofsym(args: &[&str]) -> String {
-    let out = super::common::pprofsym_cmd().args(args).output().unwrap();
+    let out = common::pprofsym().args(args).output().unwrap();
     assert!(
         out.status.success(),
         "pprofsym {args:?}: {}",
@@ -314,7 +316,7 @@ fn bad_flags_are_one_line_errors() {
         vec!["top", "--focus", "(", p.as_str()],
         vec!["sites", "--sort", "size", p.as_str()],
     ] {
-        let out = super::common::pprofsym_cmd().args(&args).output().unwrap();
+        let out = common::pprofsym().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.stdout.is_empty(), "{args:?}");
@@ -347,7 +349,7 @@ fn parallel_graph_equals_single_threaded() {
         ],
     ] {
         let run = |threads: &str| {
-            let out = super::common::pprofsym_cmd()
+            let out = common::pprofsym()
                 .args(&args)
                 .env("RAYON_NUM_THREADS", threads)
                 .output()

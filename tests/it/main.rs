@@ -11,6 +11,7 @@ mod addrs;
 mod bad_input;
 mod cli;
 mod debuginfod;
+mod fidelity;
 mod go_top_goldens;
 mod gopclntab;
 mod gopclntab_corrupt;

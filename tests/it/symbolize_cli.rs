@@ -4,16 +4,14 @@ use std::path::PathBuf;
 
 use pprofsym::profile::{LoadOptions, load};
 
+use crate::common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn pprofsym(args: &[&str]) -> std::process::Output {
-    super::common::pprofsym_cmd()
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
+    common::pprofsym().args(args).current_dir(root()).output().unwrap()
 }
 
 #[test]

@@ -8,12 +8,13 @@
 //!
 //! [`GoPclntab::frames`] expands inlined calls exactly as the Go runtime's
 //! `runtime.CallersFrames` does: the innermost (inlined) function first, the
-//! physical function last, names printed like `runtime.FuncForPC(pc).Name()`
-//! (generic shapes shown as `[...]`).
+//! physical function last, each named as `runtime/pprof` names it in
+//! profiles: the table's own name, generic shapes kept (see [`names`]).
 //!
 //! Every read is bounds-checked: malformed input yields an error, never a
 //! panic.
 
+mod buildinfo;
 mod bytes;
 mod names;
 
@@ -23,8 +24,9 @@ use std::sync::Arc;
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
+pub use self::buildinfo::go_version;
 use self::bytes::{Image, Rd, Sect, TableBytes, add, read_varint, to_usize};
-pub use self::names::{func_name_for_print, runtime_file, runtime_name};
+pub use self::names::{GoNaming, func_name_for_print, runtime_file, runtime_name};
 use crate::binary::Binary;
 
 /// Layout generation of a pclntab.
@@ -578,7 +580,7 @@ impl GoPclntab {
 
     fn func_name(&self, name_off: u32) -> Result<String, PclntabError> {
         let raw = self.rd().cstr(add(self.funcname_off, name_off as usize)?)?;
-        Ok(func_name_for_print(&String::from_utf8_lossy(raw)))
+        Ok(String::from_utf8_lossy(raw).into_owned())
     }
 
     /// Offset (from gofunc) of funcdata `which`, or None.
