@@ -320,7 +320,11 @@ impl Debuginfod {
             Ok(cache::Entry::File(p)) => match check(&p, id) {
                 Err(Unusable::Unreadable(why)) => {
                     // Not ours to judge (permissions, another user's cache): leave it alone.
-                    warn(&mut warnings, p.display().to_string(), format!("cannot read the cache entry: {why}"));
+                    warn(
+                        &mut warnings,
+                        p.display().to_string(),
+                        format!("cannot read the cache entry: {why}"),
+                    );
                     return (None, warnings);
                 }
                 Ok(binary) => {
