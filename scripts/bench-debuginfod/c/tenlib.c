@@ -9,7 +9,7 @@
 
 static inline __attribute__((always_inline)) void *NAME(_raw)(size_t n) {
     void *p = malloc(n);
-    if (p) memset(p, LIB, n);
+    if (p) memset(p, LIB + 1, n);
     return p;
 }
 
