@@ -65,7 +65,10 @@ impl Server {
                 .args(["-d", ":memory:", "-t", "0", "-g", "0", "-v"])
                 // A server without a file asks the servers of its own DEBUGINFOD_URLS (federation): none here.
                 .env_remove("DEBUGINFOD_URLS")
-                .env("DEBUGINFOD_CACHE_PATH", dir.as_ref().unwrap().path().join("server-cache"))
+                .env(
+                    "DEBUGINFOD_CACHE_PATH",
+                    dir.as_ref().unwrap().path().join("server-cache"),
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(&log).unwrap())
