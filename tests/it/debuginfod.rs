@@ -361,6 +361,34 @@ fn main_binary_and_library_from_the_server_then_from_the_cache() {
         "{info}"
     );
 
+    // sites and symbolize go through the same search.
+    let sites = ["sites", RUST_PROFILE, "-F", "text"];
+    let (local_sites, _) = ok(&sb.run(None, &with(&sites, &["--binary", RUST_BIN, "--binary", LIBC]), &[]));
+    assert_eq!(ok(&sb.run(Some(&server.url), &sites, &[])).0, local_sites);
+    let out = sb.dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let (a, b) = (out.join("local.pb.gz"), out.join("remote.pb.gz"));
+    let sym = |o: &Path| {
+        vec![
+            "symbolize".to_string(),
+            RUST_PROFILE.into(),
+            "-o".into(),
+            o.display().to_string(),
+        ]
+    };
+    let local_args = [
+        sym(&a),
+        vec!["--binary".into(), RUST_BIN.into(), "--binary".into(), LIBC.into()],
+    ]
+    .concat();
+    ok(&sb.run(None, &local_args.iter().map(String::as_str).collect::<Vec<_>>(), &[]));
+    ok(&sb.run(
+        Some(&server.url),
+        &sym(&b).iter().map(String::as_str).collect::<Vec<_>>(),
+        &[],
+    ));
+    assert!(same_bytes(&a, &b), "symbolize writes the same profile");
+
     let url = server.url.clone();
     assert_eq!(server.requests_for(RUST_BIN_ID, 1), 1, "the executable, asked once");
     assert_eq!(
