@@ -671,3 +671,74 @@ fn offline_and_unset_urls_use_no_network() {
     assert!(!out.contains("grow_vec"), "{out}");
     assert!(!sb.cache().exists());
 }
+
+/// Many build IDs are fetched at once, at most `concurrency` at a time: a server that takes its time over each
+/// request sees several connections open together, never more than the bound.
+#[test]
+fn many_build_ids_are_fetched_concurrently_within_the_bound() {
+    use pprofsym::binary::debuginfod::{Debuginfod, DebuginfodOptions, Kind, Limits};
+    use std::sync::atomic::AtomicUsize;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let active = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (a, m) = (Arc::clone(&active), Arc::clone(&most));
+    // Answers 12 requests (each after 300 ms) with 404, then stops.
+    let server = std::thread::spawn(move || {
+        let mut handlers = Vec::new();
+        for stream in listener.incoming().take(12) {
+            let mut s = stream.unwrap();
+            let (a, m) = (Arc::clone(&a), Arc::clone(&m));
+            handlers.push(std::thread::spawn(move || {
+                let now = a.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now, Ordering::SeqCst);
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                std::thread::sleep(Duration::from_millis(300));
+                a.fetch_sub(1, Ordering::SeqCst);
+                let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }));
+        }
+        for h in handlers {
+            h.join().unwrap();
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let d = Debuginfod::new(DebuginfodOptions {
+        urls: vec![url],
+        cache_dir: cache.path().to_path_buf(),
+        limits: Limits {
+            timeout: Some(Duration::from_secs(10)),
+            max_time: None,
+            max_size: None,
+        },
+        retry_limit: 0,
+        offline: false,
+        concurrency: 4,
+    });
+    let reqs: Vec<(String, Kind)> = (0..12u8).map(|i| (format!("{i:02x}aa"), Kind::Executable)).collect();
+    let mut warnings = Vec::new();
+    let got = d.fetch_many(&reqs, &mut warnings);
+    server.join().unwrap();
+    assert!(got.iter().all(Option::is_none));
+    assert_eq!(warnings.len(), 12, "{warnings:?}");
+    // In request order, each naming its build ID.
+    for (w, (id, _)) in warnings.iter().zip(&reqs) {
+        assert!(w.to_string().contains(&format!("build ID {id}:")), "{w}");
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most} requests at once");
+    // Each miss is remembered.
+    assert_eq!(cache_files_in(cache.path()).len(), 12);
+}
+
+fn cache_files_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|d| d.path().is_dir())
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten().map(|f| f.path()))
+        .collect()
+}
