@@ -73,6 +73,9 @@ pub struct SymArgs {
     /// path (for reproducible output on machines whose system libraries differ).
     #[arg(long)]
     pub no_mapping_paths: bool,
+    /// Never contact a debuginfod server ($DEBUGINFOD_URLS); files already in the debuginfod cache are used.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +116,11 @@ pub struct InfoArgs {
     pub profile: PathBuf,
     #[command(flatten)]
     pub common: Common,
+    /// Find each mapping's binary (and debug file) as the symbolizing commands do, and say where it came from.
+    #[arg(long)]
+    pub locate: bool,
+    #[command(flatten)]
+    pub sym: SymArgs,
 }
 
 #[derive(Debug, Args)]
@@ -253,6 +261,9 @@ pub struct Addr2lineArgs {
     /// already readable.
     #[arg(long, hide = true)]
     pub batch: bool,
+    /// Never contact a debuginfod server ($DEBUGINFOD_URLS); files already in the debuginfod cache are used.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// `--format` of the reports.

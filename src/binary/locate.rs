@@ -11,7 +11,9 @@
 //!    then `dir/<basename>`, `dir/<full path>`, `dir/<full path>.debug`,
 //!    `dir/<path dir>/.debug/<basename>.debug`, `dir/usr/lib/debug/<path dir>/<basename>.debug`;
 //! 5. the mapping's own path;
-//! 6. for each debug root, `<root>/.build-id/<id[:2]>/<id[2:]>` and the same with `.debug`.
+//! 6. for each debug root, `<root>/.build-id/<id[:2]>/<id[2:]>` and the same with `.debug`;
+//! 7. after every local file failed: debuginfod ([`LocatorConfig::debuginfod`]), by build ID
+//!    ([`Locator::fetch_binaries`], [`Locator::fetch_debug_files`], used by the symbolizer for many files at once).
 //!
 //! A candidate whose build ID differs from a non-empty mapping build ID is refused and a
 //! warning naming both IDs is collected. A candidate that exists but does not open (not
@@ -25,7 +27,9 @@
 //! candidate must match the CRC32; a build-ID candidate must match the build ID.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::debuginfod::{Debuginfod, Fetched, Kind};
 use super::{Binary, build_ids_match};
 use crate::error::{Result, Warning};
 
@@ -47,6 +51,8 @@ pub struct LocatorConfig {
     pub debug_dirs: Vec<PathBuf>,
     /// Try the path recorded in the mapping itself (default true).
     pub use_mapping_path: bool,
+    /// The debuginfod client asked after local files fail (`None`: no debuginfod).
+    pub debuginfod: Option<Arc<Debuginfod>>,
 }
 
 impl Default for LocatorConfig {
@@ -58,6 +64,7 @@ impl Default for LocatorConfig {
             search_path: Vec::new(),
             debug_dirs: vec![PathBuf::from("/usr/lib/debug")],
             use_mapping_path: true,
+            debuginfod: None,
         }
     }
 }
@@ -294,6 +301,49 @@ impl Locator {
             }
         }
         None
+    }
+}
+
+impl Locator {
+    /// Is a debuginfod client set?
+    pub fn has_debuginfod(&self) -> bool {
+        self.cfg.debuginfod.is_some()
+    }
+
+    /// After local files failed: the executables of `build_ids` from debuginfod, fetched at once (one answer
+    /// each, `None` without a client).
+    pub fn fetch_binaries(&self, build_ids: &[&str], warnings: &mut Vec<Warning>) -> Vec<Option<Fetched>> {
+        match &self.cfg.debuginfod {
+            None => vec![None; build_ids.len()],
+            Some(d) => {
+                let reqs: Vec<(String, Kind)> = build_ids.iter().map(|id| (id.to_string(), Kind::Executable)).collect();
+                d.fetch_many(&reqs, warnings)
+            }
+        }
+    }
+
+    /// After [`find_debug_file`](Self::find_debug_file) found nothing: the debug files of `bins` (binaries without
+    /// DWARF, with a build ID) from debuginfod, fetched at once (one answer each).
+    pub fn fetch_debug_files(&self, bins: &[&Binary], warnings: &mut Vec<Warning>) -> Vec<Option<Fetched>> {
+        let Some(d) = &self.cfg.debuginfod else {
+            return vec![None; bins.len()];
+        };
+        let reqs: Vec<(String, Kind)> = bins
+            .iter()
+            .map(|b| (b.build_id().unwrap_or("").to_string(), Kind::Debuginfo))
+            .collect();
+        let wanted: Vec<bool> = bins.iter().map(|b| !b.has_dwarf() && b.build_id().is_some()).collect();
+        let asked: Vec<(String, Kind)> = reqs
+            .iter()
+            .zip(&wanted)
+            .filter(|(_, w)| **w)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let mut got = d.fetch_many(&asked, warnings).into_iter();
+        wanted
+            .iter()
+            .map(|&w| if w { got.next().flatten() } else { None })
+            .collect()
     }
 }
 

@@ -2,7 +2,11 @@
 //! sections, build ID, `.gnu_debuglink`), its symbols and DWARF left to
 //! [`crate::symbolize`].
 
+pub mod debuginfod;
 pub mod locate;
+pub mod origin;
+
+pub use self::origin::{Located, Origin};
 
 use std::fmt;
 use std::fs::File;

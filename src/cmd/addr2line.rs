@@ -50,6 +50,8 @@ pub struct Addr2lineOptions {
     /// Directories searched for the files named in maps lines (`dir/<basename>`, pprof's
     /// `PPROF_BINARY_PATH` layouts).
     pub search_path: Vec<PathBuf>,
+    /// Never contact a debuginfod server (the debuginfod cache is still read).
+    pub offline: bool,
 }
 
 fn file_name(file: &str, basenames: bool) -> &str {
@@ -221,7 +223,11 @@ pub fn run(
         exe: opts.exe.clone(),
         maps,
         search_path: opts.search_path.clone(),
+        debuginfod: super::debuginfod(opts.offline),
     })?;
+    for w in a.take_warnings() {
+        writeln!(err, "pprofsym addr2line: {w}").map_err(|e| Error::caused_by(ErrorKind::Io, "", e))?;
+    }
     let io = |e: std::io::Error| Error::caused_by(ErrorKind::Io, "", e);
     let mut noted_garbage = false;
     let mut noted = std::collections::HashSet::new();
@@ -446,6 +452,7 @@ pub fn main(a: crate::cli::Addr2lineArgs) -> Result<()> {
         },
         maps: a.maps.or(a.pid.map(proc_maps_path)),
         search_path: a.search_path,
+        offline: a.offline,
     };
     let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
     // Standard input is read directly (no std buffering), so a round takes exactly what is readable.

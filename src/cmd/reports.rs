@@ -5,7 +5,7 @@ use regex::Regex;
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::report::render::{render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, TopOptions};
-use pprofsym::symbolize::profile::resolve_profile;
+use pprofsym::symbolize::profile::{locate_mappings, resolve_profile};
 
 use super::{emit, format, load, symbolize_for_report, symbolizer, warn};
 use crate::cli::{AddrsArgs, InfoArgs, SitesArgs, TopArgs};
@@ -13,7 +13,13 @@ use crate::cli::{AddrsArgs, InfoArgs, SitesArgs, TopArgs};
 /// `pprofsym info`.
 pub fn info(a: InfoArgs) -> Result<()> {
     let p = load(&a.profile, &a.common)?;
-    emit(&render_info(&report::info(&p), format(&a.common)))
+    let mut info = report::info(&p);
+    if a.locate {
+        let mut sym = symbolizer(None, &a.sym)?;
+        info.set_located(locate_mappings(&p, &mut sym));
+        warn("pprofsym: ", &sym.take_warnings());
+    }
+    emit(&render_info(&info, format(&a.common)))
 }
 
 /// `pprofsym top`.
