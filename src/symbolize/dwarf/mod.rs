@@ -74,7 +74,7 @@ pub(crate) fn load_sections(file: &Arc<Binary>, split: SplitDwarf) -> Result<Opt
         .with_max_len(1)
         // A section that fails to decompress is treated as missing.
         .filter_map(|(id, s)| {
-            let bytes = s.uncompressed_data().ok()?;
+            let bytes = sections::bounded_uncompressed(&s)?;
             // The compressed bytes are not read again: give their pages back.
             if let (Cow::Owned(_), Ok(raw)) = (&bytes, s.data()) {
                 file.release_pages(raw);
