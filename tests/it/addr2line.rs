@@ -678,3 +678,15 @@ fn go_dwarf5_equals_llvm_symbolizer() {
         }
     }
 }
+
+/// The last address is answered `??`, not a panic: gimli's addr2line looks up `[probe, probe + 1)`, which overflows
+/// there (found by the `elf` fuzz target; the test binary is built with overflow checks).
+#[test]
+fn the_last_address_is_unknown() {
+    let (out, err, ok) = run(
+        &["-f", "-e", native("bin/cdemo").to_str().unwrap()],
+        "ffffffffffffffff\n",
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out, "??\n??:0\n");
+}

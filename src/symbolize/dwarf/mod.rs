@@ -240,6 +240,11 @@ impl Dwarf {
     /// conventions). With `outer_named` the caller names the outermost frame itself (from
     /// the symbol table), so its `function` and `system_name` are left empty here.
     fn frames(&self, probe: u64, outer_named: bool) -> Result<(Vec<Frame>, bool)> {
+        // addr2line looks up the range [probe, probe + 1), which overflows for the last address (found by
+        // fuzzing); no unit can cover it anyway.
+        if probe == u64::MAX {
+            return Ok((Vec::new(), false));
+        }
         let mut it = self
             .sections
             .split
