@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `pprofsym addr2line` against the peers, command against command, both compiled, both in their default modes
 # (issue 9, "Honest speed"):
-#   rust: gimli's addr2line CLI (crate addr2line 0.27.1, feature `bin`, `-f -i -C`) against ours (`-f -i -C`) on the
-#         unique addresses of real CPU profiles (perf, call chains) of ripgrep, built in release with full debug
-#         info (CARGO_PROFILE_RELEASE_DEBUG=2), searching the Go source tree;
-#   go:   the compiled `cmd/addr2line` of Go 1.27 against ours (`-f -i`, which also gives inline frames) on the
-#         unique addresses of real CPU profiles of cmd/go (stripped: only the pclntab is left) running `go list`,
-#         `go build -n`, `go vet -n`, ... .
+#   rust: gimli's addr2line CLI (crate addr2line 0.27.1, feature `bin`, `-f -i -C`) against ours (`-f -i -C`) on
+#         50,000 addresses of ripgrep, built in release with full debug info (CARGO_PROFILE_RELEASE_DEBUG=2): every
+#         unique address of real CPU profiles (perf, call chains) of ripgrep searching the Go source tree (about 6k:
+#         its hot code is small), and the rest return addresses of call instructions (what non-leaf profile frames
+#         hold), drawn uniformly (seeded) from the whole of .text;
+#   go:   the compiled `cmd/addr2line` of Go 1.27 against ours (`-f -i`, which also gives inline frames) on 50,000
+#         addresses of cmd/go (stripped: only the pclntab is left): every unique address of real CPU profiles of
+#         cmd/go running `go list`, `go build -n`, `go vet -n`, ... (about 42k), the rest call-site return
+#         addresses drawn as for rust.
 # Each input is fed from a file and through a pipe (`cat FILE |`). Runs alternate peer / ours, RUNS times (default
 # 7); the table shows median wall times, the largest peak RSS, and the ratio. Before timing, the outputs are checked
 # (same number of answers, names present). The coprocess check feeds one address at a time through a pipe and
@@ -68,7 +71,14 @@ if [[ ! -s $BENCH_DIR/rust.addrs ]]; then
         eval "perf_addrs $RG $BENCH_DIR/rg-$i.data $RG $args"
         i=$((i + 1))
     done
-    collect "$RG" "$BENCH_DIR/rust.addrs" "$BENCH_DIR"/rg-*.data
+    collect "$RG" "$BENCH_DIR/rust.prof.addrs" "$BENCH_DIR"/rg-*.data
+    objdump -d --no-show-raw-insn "$RG" | awk '/\tcall /{ getline; sub(":", "", $1); print "0x" $1 }' |
+        python3 -c "
+import random, sys
+prof = open('$BENCH_DIR/rust.prof.addrs').read().split()
+calls = sorted(set(l.strip() for l in sys.stdin) - set(prof))
+random.seed(9)
+print('\n'.join(prof + random.sample(calls, 50000 - len(prof))))" >"$BENCH_DIR/rust.addrs"
 fi
 if [[ ! -s $BENCH_DIR/go.addrs ]]; then
     echo "== profiling cmd/go" >&2
@@ -79,7 +89,14 @@ if [[ ! -s $BENCH_DIR/go.addrs ]]; then
         GOCACHE=$BENCH_DIR/gocache perf_addrs "$BENCH_DIR/go-dwarf" "$BENCH_DIR/go-$i.data" "$BENCH_DIR/go-dwarf" $args
         i=$((i + 1))
     done
-    collect "$BENCH_DIR/go-dwarf" "$BENCH_DIR/go.addrs" "$BENCH_DIR"/go-*.data
+    collect "$BENCH_DIR/go-dwarf" "$BENCH_DIR/go.prof.addrs" "$BENCH_DIR"/go-*.data
+    objdump -d --no-show-raw-insn "$BENCH_DIR/go-dwarf" | awk '/\tcall /{ getline; sub(":", "", $1); print "0x" $1 }' |
+        python3 -c "
+import random, sys
+prof = open('$BENCH_DIR/go.prof.addrs').read().split()
+calls = sorted(set(l.strip() for l in sys.stdin) - set(prof))
+random.seed(9)
+print('\n'.join(prof + random.sample(calls, 50000 - len(prof))))" >"$BENCH_DIR/go.addrs"
 fi
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -98,7 +115,7 @@ timed() {
 bench() { # NAME LIST PEER_NAME "PEER CMD" "OUR CMD"
     local name=$1 list=$2 peer=$3 peercmd=$4 ourcmd=$5 mode
     echo
-    echo "== $name: $(wc -l <"$list") unique profile addresses, $RUNS alternating runs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "== $name: $(sort -u "$list" | wc -l) unique addresses, $RUNS alternating runs; load $(cut -d' ' -f1-3 /proc/loadavg)"
     # Output check: one answer per address from both, real names in most.
     $peercmd <"$list" >"$BENCH_DIR/$name.peer.out"
     $ourcmd <"$list" >"$BENCH_DIR/$name.ours.out"
