@@ -10,7 +10,7 @@
 //!    every file in `dir/<id>/`, `dir/<full path>/<id>`, `dir/<id[:2]>/<id[2:]>.debug`;
 //!    then `dir/<basename>`, `dir/<full path>`, `dir/<full path>.debug`,
 //!    `dir/<path dir>/.debug/<basename>.debug`, `dir/usr/lib/debug/<path dir>/<basename>.debug`;
-//! 5. the mapping's own path;
+//! 5. the mapping's own path (under the sysroot when one is set);
 //! 6. for each debug root, `<root>/.build-id/<id[:2]>/<id[2:]>` and the same with `.debug`.
 //!
 //! A candidate whose build ID differs from a non-empty mapping build ID is refused and a
@@ -45,6 +45,9 @@ pub struct LocatorConfig {
     pub debug_dirs: Vec<PathBuf>,
     /// Try the path recorded in the mapping itself (default true).
     pub use_mapping_path: bool,
+    /// A copy of the profiled machine's files: an absolute mapping path is tried under this directory instead
+    /// of as it is (`--sysroot`).
+    pub sysroot: Option<PathBuf>,
 }
 
 impl Default for LocatorConfig {
@@ -56,6 +59,7 @@ impl Default for LocatorConfig {
             search_path: Vec::new(),
             debug_dirs: vec![PathBuf::from("/usr/lib/debug")],
             use_mapping_path: true,
+            sysroot: None,
         }
     }
 }
@@ -167,7 +171,9 @@ impl Locator {
                 out.push(under(&under(dir, "usr/lib/debug"), parent).join(format!("{base}.debug")));
             }
         }
-        if self.cfg.use_mapping_path && filename.starts_with('/') {
+        if let Some(root) = self.cfg.sysroot.as_ref().filter(|_| filename.starts_with('/')) {
+            out.push(under(root, filename));
+        } else if self.cfg.use_mapping_path && filename.starts_with('/') {
             out.push(PathBuf::from(filename));
         }
         if build_id.len() >= 2 {

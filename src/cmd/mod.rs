@@ -2,6 +2,7 @@
 //! layer touches standard input and output.
 
 pub mod addr2line;
+pub mod legacy;
 pub mod reports;
 pub mod symbolize;
 
@@ -72,10 +73,13 @@ pub fn symbolizer(main: Option<&Path>, a: &SymArgs) -> Result<Symbolizer> {
     };
     if let Some(bin) = main {
         // As in pprof, the main executable must open as a binary; the locator reuses the opened file.
-        locator.open_main_binary(bin)?;
+        locator.open_main_binary(&under_sysroot(bin, a))?;
     }
+    locator.sysroot = a.sysroot.clone();
     if !a.debug_dirs.is_empty() {
         locator.debug_dirs = a.debug_dirs.clone();
+    } else if let Some(root) = &a.sysroot {
+        locator.debug_dirs.insert(0, root.join("usr/lib/debug"));
     }
     Ok(Symbolizer::new(SymbolizerOptions {
         locator,
@@ -83,27 +87,60 @@ pub fn symbolizer(main: Option<&Path>, a: &SymArgs) -> Result<Symbolizer> {
     }))
 }
 
-/// Symbolizes `p` in memory when binaries were named (positional main binary or `--binary`), so every report sees
-/// functions and lines; otherwise returns it unchanged.
+/// The file for a binary named on the command line: an absolute path is looked up under `--sysroot` first (it
+/// names a file of the profiled machine), else taken as it is.
+pub fn under_sysroot(bin: &Path, a: &SymArgs) -> std::path::PathBuf {
+    if let Some(root) = &a.sysroot
+        && bin.is_absolute()
+    {
+        let p = root.join(bin.strip_prefix("/").unwrap_or(bin));
+        if p.is_file() {
+            return p;
+        }
+    }
+    bin.to_path_buf()
+}
+
+/// Symbolizes `p` in memory when binaries were named (positional main binary, `--binary`, `--search-path`,
+/// `--sysroot`) or when it was read from a legacy format (which never carries symbols; its mapping paths are
+/// tried, as pprof tries them); otherwise returns it unchanged. Go `debug=1` texts then get the names of their `#`
+/// comment lines for what is still unnamed.
 pub fn symbolize_for_report(p: Profile, main: Option<&Path>, a: &SymArgs) -> Result<Profile> {
-    if main.is_none() && a.binaries.is_empty() {
+    let legacy = p.source().format != pprofsym::profile::Format::Proto;
+    if main.is_none() && a.binaries.is_empty() && a.search_path.is_none() && a.sysroot.is_none() && !legacy {
         return Ok(p);
     }
     let out = symbolize_loaded(p, main, a)?;
-    if out.unsymbolized > 0 {
+    if out.unsymbolized > 0 && (main.is_some() || !a.binaries.is_empty()) {
         eprintln!("pprofsym: {} locations left unsymbolized", out.unsymbolized);
     }
     Ok(out.profile)
 }
 
 /// Symbolizes a loaded profile with the binaries the flags name, printing the warnings; the main binary, if any,
-/// names the first mapping's file afterwards (as pprof does).
+/// names the first mapping's file afterwards (as pprof does). Go `debug=1` comment names fill what is left.
 pub fn symbolize_loaded(p: Profile, main: Option<&Path>, a: &SymArgs) -> Result<Symbolized> {
+    let source = p.source().clone();
     let mut sym = symbolizer(main, a)?;
     let mut out = symbolize(p, &mut sym, a.force, a.demangle.into())?;
     warn("pprofsym: ", &out.warnings);
     if let Some(bin) = main {
         out.profile.set_main_binary(&bin.to_string_lossy());
     }
+    let (profile, named) = comment_names(out.profile.with_source(source))?;
+    out.profile = profile;
+    out.unsymbolized = out.unsymbolized.saturating_sub(named);
     Ok(out)
+}
+
+/// Names the still unnamed frames of a Go `debug=1` text from its `#` comment lines; returns the profile and how
+/// many locations were named. Other profiles are returned as they are.
+pub fn comment_names(p: Profile) -> Result<(Profile, usize)> {
+    let source = p.source().clone();
+    let Some(frames) = source.comment_frames.clone() else {
+        return Ok((p, 0));
+    };
+    let heap = source.format == pprofsym::profile::Format::GoHeap;
+    let (p, n) = pprofsym::profile::format::apply_comment_frames(p, &frames, heap)?;
+    Ok((p.with_source(source), n))
 }

@@ -60,14 +60,12 @@ impl SymbolTable {
             });
         }
         // Sort by address; among aliases (identical code folded by the linker, C aliases) keep the one
-        // llvm-symbolizer reports: the largest size, then the greatest name (it sorts by (address, size, name)
-        // and keeps the last of each address).
-        syms.sort_by(|a, b| {
-            a.addr
-                .cmp(&b.addr)
-                .then(b.size.cmp(&a.size))
-                .then_with(|| b.name.cmp(&a.name))
-        });
+        // llvm-symbolizer reports: the largest size, then the last in table order (it stable-sorts by (address,
+        // size) and keeps the last of each address; e.g. `__libc_calloc` over `calloc` and `tc_calloc` in
+        // libtcmalloc's .dynsym).
+        let mut indexed: Vec<(usize, Sym)> = syms.into_iter().enumerate().collect();
+        indexed.sort_by(|(ia, a), (ib, b)| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)).then(ib.cmp(ia)));
+        let mut syms: Vec<Sym> = indexed.into_iter().map(|(_, s)| s).collect();
         syms.dedup_by(|b, a| a.addr == b.addr && a.size == b.size);
         SymbolTable { syms }
     }

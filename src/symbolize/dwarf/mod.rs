@@ -232,6 +232,10 @@ impl Dwarf {
     /// conventions). With `outer_named` the caller names the outermost frame itself (from
     /// the symbol table), so its `function` and `system_name` are left empty here.
     fn frames(&self, probe: u64, outer_named: bool) -> Result<(Vec<Frame>, bool)> {
+        if probe == u64::MAX {
+            // No code is there, and addr2line's range search would overflow on `probe + 1`.
+            return Ok((Vec::new(), false));
+        }
         let mut it = self
             .sections
             .split
