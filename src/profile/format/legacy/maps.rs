@@ -69,7 +69,10 @@ impl MapsParser {
         } else {
             replace(remove_logging_info(&text), &self.attrs)
         };
-        let entry = match parse_entry(&text) {
+        // pprof's expressions also take `base=/opt` as the range b-a and `deadbeef` as deadbee-f: an entry must
+        // have its two numbers apart and white space (or the end) after them.
+        let entry = parse_entry(&text).filter(|e| e.separated && text[e.range_end..].chars().next().is_none_or(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c')));
+        let entry = match entry {
             Some(e) => e,
             None => {
                 if LOOKS_LIKE_RANGE.is_match(&text) {
@@ -82,17 +85,8 @@ impl MapsParser {
             }
         };
         let Entry {
-            start,
-            end,
-            exec,
-            mapping,
-            range_end,
+            start, end, exec, mapping, ..
         } = entry;
-        // The range must be followed by white space or the end of the line (pprof's expression would otherwise
-        // take `55c0-55cg` as the range 55c0-55c with no permissions).
-        if text[range_end..].chars().next().is_some_and(|c| !matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c')) {
-            return Err(LegacyError::at(line_no, format!("malformed maps line {}", super::quote_str(&text))));
-        }
         let (Some(start), Some(end)) = (start, end) else {
             return Err(LegacyError::at(
                 line_no,
@@ -134,15 +128,18 @@ struct Entry {
     mapping: Option<Mapping>,
     /// Byte position after the range's second number (and its `:`).
     range_end: usize,
+    /// Something (`-`, white space, `0x`) stands between the two numbers.
+    separated: bool,
 }
 
 /// pprof's `parseMappingEntry`, keeping the parsed numbers optional so the caller can say what is wrong.
 fn parse_entry(l: &str) -> Option<Entry> {
-    let (start, end, perm, offset, file, build_id, range_end);
+    let (start, end, perm, offset, file, build_id, range_end, separated);
     if let Some(c) = PROC_MAPS.captures(l) {
         start = c.get(1)?.as_str();
         end = c.get(2)?.as_str();
         range_end = after_range(l, c.get(2)?.end());
+        separated = c.get(1)?.end() < c.get(2)?.start();
         perm = c.get(3).map_or("", |m| m.as_str());
         offset = c.get(4).map_or("", |m| m.as_str());
         file = c.get(5).map_or("", |m| m.as_str());
@@ -151,6 +148,7 @@ fn parse_entry(l: &str) -> Option<Entry> {
         start = c.get(1)?.as_str();
         end = c.get(2)?.as_str();
         range_end = after_range(l, c.get(2)?.end());
+        separated = c.get(1)?.end() < c.get(2)?.start();
         perm = c.get(3).map_or("", |m| m.as_str());
         file = c.get(4).map_or("", |m| m.as_str());
         offset = c.get(5).map_or("", |m| m.as_str());
@@ -175,6 +173,7 @@ fn parse_entry(l: &str) -> Option<Entry> {
             ..Mapping::default()
         }),
         range_end,
+        separated,
     })
 }
 
