@@ -106,9 +106,11 @@ pub fn under_sysroot(bin: &Path, a: &SymArgs) -> std::path::PathBuf {
 /// tried, as pprof tries them); otherwise returns it unchanged. Go `debug=1` texts then get the names of their `#`
 /// comment lines for what is still unnamed.
 pub fn symbolize_for_report(p: Profile, main: Option<&Path>, a: &SymArgs) -> Result<Profile> {
-    let legacy = p.source().format != pprofsym::profile::Format::Proto;
+    // A legacy profile whose maps name files (Go's debug=1 texts name none).
+    let legacy = p.source().format != pprofsym::profile::Format::Proto
+        && p.pb().mapping.iter().any(|m| p.str(m.filename).starts_with('/'));
     if main.is_none() && a.binaries.is_empty() && a.search_path.is_none() && a.sysroot.is_none() && !legacy {
-        return Ok(p);
+        return Ok(comment_names(p)?.0);
     }
     let out = symbolize_loaded(p, main, a)?;
     if out.unsymbolized > 0 && (main.is_some() || !a.binaries.is_empty()) {

@@ -108,6 +108,7 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
                 return Err(super::heap::truncated(n));
             }
             record(p, line, n, cpu_hz)?;
+            comments.start_record();
         }
         current = lines.next_line()?.map(|l| (l.bytes.to_vec(), l.no, l.terminated));
     }

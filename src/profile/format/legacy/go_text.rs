@@ -77,6 +77,7 @@ pub(crate) fn parse_count<R: Read>(
             return Err(super::heap::truncated(n));
         }
         let (count, rest) = parse_count_record(line, n)?;
+        comments.start_record();
         let mark = p.stack_mark();
         push_addresses(p, rest, n, |_, a| a.wrapping_sub(1))?;
         p.end_sample(mark, &[count], None).map_err(|e| super::heap::line_error(e, n))?;
@@ -112,6 +113,9 @@ pub struct CommentFrame {
     pub file: String,
     /// Line number.
     pub line: i64,
+    /// Entry address of the physical function (the PC minus the `+0x..` offset Go printed): inlined frames share
+    /// their caller's.
+    pub entry: Option<u64>,
 }
 
 /// The frames the `#` comment lines of a Go `debug=1` text name, by PC (the location address); several lines with
@@ -119,12 +123,20 @@ pub struct CommentFrame {
 #[derive(Debug, Clone, Default)]
 pub struct CommentFrames {
     by_pc: FxHashMap<u64, Vec<CommentFrame>>,
+    /// Per record, in order: the PCs of the first and last frame its comment block names.
+    blocks: Vec<Option<(u64, u64)>>,
     /// The PC of the previous comment line, its line number, and whether its frames are being collected (the first
     /// block that names a PC is the one kept).
     last: Option<(u64, u64, bool)>,
 }
 
 impl CommentFrames {
+    /// A record starts: the comment lines after it belong to it.
+    pub(crate) fn start_record(&mut self) {
+        self.blocks.push(None);
+        self.last = None;
+    }
+
     /// Reads one comment line (`#\t0xPC\tfunc+0xOFF\tfile:line`); other comments are ignored.
     pub(crate) fn line(&mut self, line: &[u8], n: u64) {
         let Some(frame) = parse_comment(line) else {
@@ -132,6 +144,14 @@ impl CommentFrames {
             return;
         };
         let (pc, f) = frame;
+        if f.is_some()
+            && let Some(b) = self.blocks.last_mut()
+        {
+            match b {
+                None => *b = Some((pc, pc)),
+                Some((_, last)) => *last = pc,
+            }
+        }
         let continues = matches!(self.last, Some((lpc, ln, _)) if lpc == pc && ln + 1 == n);
         let collecting = if continues {
             self.last.is_some_and(|(_, _, c)| c)
@@ -142,6 +162,11 @@ impl CommentFrames {
         if collecting && let Some(f) = f {
             self.by_pc.entry(pc).or_default().push(f);
         }
+    }
+
+    /// The PCs of the first and last frame the comments of record `i` name.
+    pub fn block(&self, i: usize) -> Option<(u64, u64)> {
+        self.blocks.get(i).copied().flatten()
     }
 
     /// `None` when no comment named a frame.
@@ -176,9 +201,12 @@ fn parse_comment(line: &[u8]) -> Option<(u64, Option<CommentFrame>)> {
         return Some((pc, None));
     }
     let (func, rest) = rest.split_once(['\t', ' ']).unwrap_or((rest, ""));
-    let function = match func.rfind("+0x") {
-        Some(i) => &func[..i],
-        None => func,
+    let (function, entry) = match func.rfind("+0x") {
+        Some(i) => (
+            &func[..i],
+            u64::from_str_radix(&func[i + 3..], 16).ok().and_then(|off| pc.checked_sub(off)),
+        ),
+        None => (func, None),
     };
     let loc = rest.trim();
     let (file, line) = match loc.rsplit_once(':') {
@@ -191,24 +219,29 @@ fn parse_comment(line: &[u8]) -> Option<(u64, Option<CommentFrame>)> {
             function: function.to_string(),
             file: file.to_string(),
             line,
+            entry,
         }),
     ))
 }
 
 /// Names the frames of `p` that have no lines from the comment frames of its Go `debug=1` text (our addition; see
-/// the module docs), and returns how many locations were named.
+/// the module docs), and returns how many locations were named. With every frame named this gives the profile Go's
+/// own profile.proto writer gives at the same moment:
 ///
-/// In a heap profile, Go's printer leaves out the runtime's allocation frames at the top of each stack (and
-/// `runtime.goexit` at the bottom), the same frames Go's own profile.proto writer leaves out: a sample's leading
-/// frames that no comment names are dropped, as pprof's heap drop list would drop them once named, and an unnamed
-/// frame below named ones is `runtime.goexit`, the only frame the printer hides there.
+/// - frames Go's printer hid are dropped where Go's proto writer drops them too: `runtime.goexit` below the named
+///   frames, and in heap profiles the runtime's allocation frames above them (pprof's heap drop list would drop
+///   them once named);
+/// - Go writes one PC per inlined frame; consecutive frames of one physical function (equal entry address,
+///   different names) become one location with an inline chain, as in the proto, so `(inline)` shows.
 pub fn apply_comment_frames(p: Profile, frames: &CommentFrames, heap: bool) -> crate::error::Result<(Profile, usize)> {
     let mut b = ProfileBuilder::from_pb(p.into_pb());
     let n_locs = b.pb_mut().location.len();
+    // Per location: (innermost entry and name, outermost entry and name) of its comment frames.
+    let mut ends: Vec<Option<((Option<u64>, String), (Option<u64>, String))>> = vec![None; n_locs];
     let mut named = vec![false; n_locs];
     let mut count = 0;
     let mut flags = [false; 3];
-    let mut touched_mappings = Vec::new();
+    let mut touched = rustc_hash::FxHashSet::default();
     for li in 0..n_locs {
         let (addr, empty, mapping) = {
             let l = &b.pb_mut().location[li];
@@ -231,49 +264,90 @@ pub fn apply_comment_frames(p: Profile, frames: &CommentFrames, heap: bool) -> c
                 column: 0,
             });
         }
+        let (first, last) = (&fs[0], &fs[fs.len() - 1]);
+        ends[li] = Some(((first.entry, first.function.clone()), (last.entry, last.function.clone())));
         b.pb_mut().location[li].line = lines;
         named[li] = true;
-        touched_mappings.push(mapping);
+        touched.insert(mapping);
         count += 1;
     }
-    if heap && count > 0 {
-        let index: FxHashMap<u64, usize> =
-            b.pb_mut().location.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
-        let goexit = b.function("runtime.goexit", "runtime.goexit", "", 0);
-        let mut goexit_locs: FxHashMap<u64, ()> = FxHashMap::default();
-        let pb = b.pb_mut();
-        for s in &mut pb.sample {
-            let is_named = |id: &u64| index.get(id).is_some_and(|&i| named[i]);
-            let Some(first) = s.location_id.iter().position(is_named) else {
-                continue;
-            };
-            s.location_id.drain(..first);
-            for id in &s.location_id {
-                if !is_named(id) {
-                    goexit_locs.insert(*id, ());
-                }
-            }
-        }
-        for (id, ()) in goexit_locs {
-            let loc = &mut pb.location[index[&id]];
-            loc.line = vec![pb::Line {
-                function_id: goexit,
-                line: 0,
-                column: 0,
-            }];
-            touched_mappings.push(loc.mapping_id);
-        }
+    if count == 0 {
+        return Ok((b.build()?, 0));
     }
     let pb = b.pb_mut();
+    let index: FxHashMap<u64, usize> = pb.location.iter().enumerate().map(|(i, l)| (l.id, i)).collect();
+    let mut next_id = pb.location.iter().map(|l| l.id).max().unwrap_or(0) + 1;
+    let mut merged: FxHashMap<Vec<u64>, u64> = FxHashMap::default();
+    let mut new_locations = Vec::new();
+    for (si, s) in pb.sample.iter_mut().enumerate() {
+        // The frames this record's own comments name: before them (heap) and after them, the printer hid frames.
+        let Some((first_pc, last_pc)) = frames.block(si) else {
+            continue;
+        };
+        let addr = |id: &u64| index.get(id).map(|&i| pb.location[i].address);
+        let Some(first) = s.location_id.iter().position(|id| addr(id) == Some(first_pc)) else {
+            continue;
+        };
+        let last = s.location_id.iter().rposition(|id| addr(id) == Some(last_pc)).unwrap_or(first);
+        if last < first {
+            continue;
+        }
+        s.location_id.truncate(last + 1);
+        if heap {
+            s.location_id.drain(..first);
+        }
+        // Inline groups: a frame and its caller in one physical function.
+        let ids = std::mem::take(&mut s.location_id);
+        let mut i = 0;
+        while i < ids.len() {
+            let mut j = i;
+            while j + 1 < ids.len() {
+                let (Some(a), Some(b)) = (
+                    index.get(&ids[j]).and_then(|&x| ends[x].as_ref()),
+                    index.get(&ids[j + 1]).and_then(|&x| ends[x].as_ref()),
+                ) else {
+                    break;
+                };
+                let (outer, inner) = (&a.1, &b.0);
+                if outer.0.is_some() && outer.0 == inner.0 && outer.1 != inner.1 {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            if j == i {
+                s.location_id.push(ids[i]);
+            } else {
+                let key = ids[i..=j].to_vec();
+                let id = *merged.entry(key).or_insert_with(|| {
+                    let id = next_id;
+                    next_id += 1;
+                    let outer = &pb.location[index[&ids[j]]];
+                    let lines = ids[i..=j].iter().flat_map(|id| pb.location[index[id]].line.iter().cloned()).collect();
+                    new_locations.push(pb::Location {
+                        id,
+                        mapping_id: outer.mapping_id,
+                        address: outer.address,
+                        line: lines,
+                        is_folded: false,
+                    });
+                    id
+                });
+                s.location_id.push(id);
+            }
+            i = j + 1;
+        }
+    }
+    pb.location.extend(new_locations);
     for m in &mut pb.mapping {
-        if touched_mappings.contains(&m.id) {
+        if touched.contains(&m.id) {
             m.has_functions |= flags[0];
             m.has_filenames |= flags[1];
             m.has_line_numbers |= flags[2];
             m.has_inline_frames = true;
         }
     }
-    // Locations no sample uses any more (the dropped allocation frames) are removed, as pprof's writer would.
+    // Locations no sample uses any more (dropped frames, merged inline frames) go, as pprof's writer drops them.
     let used: rustc_hash::FxHashSet<u64> = pb.sample.iter().flat_map(|s| s.location_id.iter().copied()).collect();
     pb.location.retain(|l| used.contains(&l.id));
     Ok((b.build()?, count))

@@ -179,6 +179,7 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
         if !terminated {
             return Err(truncated(n));
         }
+        comments.start_record();
         let mark = p.stack_mark();
         let (rest, bytes) = parse_record(line, n, sampling, has_alloc, &mut values)?;
         push_addresses(p, rest, n, |_, a| a.wrapping_sub(1))?;
