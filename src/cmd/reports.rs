@@ -5,15 +5,51 @@ use regex::Regex;
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::report::render::{render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, TopOptions};
+use pprofsym::addr::{FileOffset, RuntimeAddr};
+use pprofsym::profile::{Profile, pb};
+use pprofsym::symbolize::MappingInfo;
 use pprofsym::symbolize::profile::resolve_profile;
 
-use super::{emit, format, load, symbolize_for_report, symbolizer, warn};
+use super::{comment_names, emit, format, load, symbolize_for_report, symbolizer, warn};
 use crate::cli::{AddrsArgs, InfoArgs, SitesArgs, TopArgs};
 
 /// `pprofsym info`.
 pub fn info(a: InfoArgs) -> Result<()> {
     let p = load(&a.profile, &a.common)?;
-    emit(&render_info(&report::info(&p), format(&a.common)))
+    let mut i = report::info(&p);
+    // Legacy maps carry no build IDs: show those of the files the mappings resolve to.
+    if p.pb().mapping.iter().any(|m| p.str(m.build_id).is_empty() && !p.str(m.filename).is_empty()) {
+        let mut sym = symbolizer(None, &a.sym)?;
+        let found: Vec<Option<(String, String)>> = p
+            .pb()
+            .mapping
+            .iter()
+            .enumerate()
+            .map(|(mi, m)| {
+                let info = mapping_info(&p, m, mi == 0);
+                if !p.str(m.build_id).is_empty() || info.is_unsymbolizable() || info.filename.is_empty() {
+                    return None;
+                }
+                let h = sym.binary_for(&info)?;
+                let b = sym.binary(h);
+                Some((b.path().display().to_string(), b.build_id()?.to_string()))
+            })
+            .collect();
+        i.add_found_build_ids(&found);
+    }
+    emit(&render_info(&i, format(&a.common)))
+}
+
+/// The symbolizer's view of mapping `m`.
+fn mapping_info<'a>(p: &'a Profile, m: &pb::Mapping, is_main: bool) -> MappingInfo<'a> {
+    MappingInfo {
+        start: RuntimeAddr(m.memory_start),
+        limit: RuntimeAddr(m.memory_limit),
+        offset: FileOffset(m.file_offset),
+        filename: p.str(m.filename),
+        build_id: p.str(m.build_id),
+        is_main,
+    }
 }
 
 /// `pprofsym top`.
@@ -77,7 +113,7 @@ pub fn sites(a: SitesArgs) -> Result<()> {
 
 /// `pprofsym addrs`.
 pub fn addrs(a: AddrsArgs) -> Result<()> {
-    let p = load(&a.profile, &a.common)?;
+    let (p, _) = comment_names(load(&a.profile, &a.common)?)?;
     let mut sym = symbolizer(a.main_binary.as_deref(), &a.sym)?;
     let res = resolve_profile(&p, &mut sym, true);
     let r = report::addrs::addrs(&p, &res);

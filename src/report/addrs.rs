@@ -97,6 +97,23 @@ pub struct AddrsReport {
     pub neither: usize,
     /// Warnings from binary lookup.
     pub warnings: Vec<String>,
+    /// The binary each looked-up mapping resolved to, with its build ID.
+    pub mappings: Vec<AddrMapping>,
+}
+
+/// A mapping and the binary found for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddrMapping {
+    /// Mapping id.
+    pub id: u64,
+    /// File the mapping names.
+    pub file: String,
+    /// The binary used.
+    pub binary: String,
+    /// The build ID: the profile's, else the binary's (legacy maps carry none).
+    pub build_id: String,
+    /// The build ID was read from the binary, the profile has none.
+    pub build_id_from_file: bool,
 }
 
 fn from_frame(f: &Frame) -> FrameText {
@@ -186,7 +203,26 @@ pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
         rows.push(row);
     }
     let count = |a: Agreement| rows.iter().filter(|r| r.agreement == a).count();
+    let mappings = pb
+        .mapping
+        .iter()
+        .zip(&res.mappings)
+        .filter_map(|(m, st)| match st {
+            MappingStatus::Symbolized { binary, build_id } => {
+                let own = p.str(m.build_id);
+                Some(AddrMapping {
+                    id: m.id,
+                    file: p.str(m.filename).to_string(),
+                    binary: binary.clone(),
+                    build_id: if own.is_empty() { build_id.clone() } else { own.to_string() },
+                    build_id_from_file: own.is_empty() && !build_id.is_empty(),
+                })
+            }
+            _ => None,
+        })
+        .collect();
     AddrsReport {
+        mappings,
         agree: count(Agreement::Agree),
         differ: count(Agreement::Differ),
         profile_only: count(Agreement::ProfileOnly),

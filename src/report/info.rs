@@ -35,6 +35,9 @@ pub struct MappingInfo {
     pub build_id: String,
     /// `[FN][FL][LN][IN]` flags that are set.
     pub flags: String,
+    /// The file found for the mapping, when its build ID was read from it (the profile had none: legacy maps
+    /// carry no build IDs); see [`Info::add_found_build_ids`].
+    pub build_id_file: Option<String>,
     /// Locations that refer to this mapping.
     pub locations: usize,
 }
@@ -42,6 +45,9 @@ pub struct MappingInfo {
 /// Everything `pprofsym info` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Info {
+    /// The format the profile was read from, with its details (`jemalloc heap profile (heap_v2/524288, 3
+    /// threads)`).
+    pub format: String,
     /// Sample types, in order.
     pub sample_types: Vec<SampleTypeInfo>,
     /// `type/unit` of the period.
@@ -74,6 +80,22 @@ pub struct Info {
     pub unsymbolized_locations: usize,
     /// The mappings.
     pub mappings: Vec<MappingInfo>,
+}
+
+impl Info {
+    /// Fills the build IDs the profile lacks from the files found for its mappings: `found[i]` is the file of
+    /// mapping `i` and its build ID, if one was found.
+    pub fn add_found_build_ids(&mut self, found: &[Option<(String, String)>]) {
+        for (m, f) in self.mappings.iter_mut().zip(found) {
+            if let Some((path, id)) = f
+                && m.build_id.is_empty()
+                && !id.is_empty()
+            {
+                m.build_id = id.clone();
+                m.build_id_file = Some(path.clone());
+            }
+        }
+    }
 }
 
 /// Summarizes `p`.
@@ -121,6 +143,7 @@ pub fn info(p: &Profile) -> Info {
                 file: p.str(m.filename).into(),
                 build_id: p.str(m.build_id).into(),
                 flags,
+                build_id_file: None,
                 locations,
             }
         })
@@ -131,7 +154,24 @@ pub fn info(p: &Profile) -> Info {
         .map(|t| format!("{}/{}", p.str(t.r#type), p.str(t.unit)))
         .filter(|s| s != "/")
         .unwrap_or_default();
+    let src = p.source();
+    let mut details: Vec<String> = Vec::new();
+    if !src.detail.is_empty() {
+        details.push(src.detail.clone());
+    }
+    if let Some(t) = src.threads {
+        details.push(format!("{t} thread{}", if t == 1 { "" } else { "s" }));
+    }
+    if let Some(c) = &src.comment_frames {
+        details.push(format!("{} PCs named by # comments", c.len()));
+    }
+    let format = if details.is_empty() {
+        src.format.describe().to_string()
+    } else {
+        format!("{} ({})", src.format.describe(), details.join(", "))
+    };
     Info {
+        format,
         sample_types,
         period_type,
         period: pb.period,

@@ -244,6 +244,9 @@ pub fn render_info(i: &Info, f: Format) -> String {
         }
         Format::Table | Format::Text => {
             let mut out = String::new();
+            if i.format != crate::profile::Format::Proto.describe() {
+                out.push_str(&format!("Format: {}\n", i.format));
+            }
             out.push_str("Sample types:\n");
             for t in &i.sample_types {
                 let total = if t.unit == "bytes" {
@@ -290,13 +293,29 @@ pub fn render_info(i: &Info, f: Format) -> String {
                         format!("{:#x}-{:#x}", m.start, m.limit),
                         format!("{:#x}", m.offset),
                         m.file.clone(),
-                        m.build_id.clone(),
+                        if m.build_id_file.is_some() {
+                            format!("{}*", m.build_id)
+                        } else {
+                            m.build_id.clone()
+                        },
                         m.flags.clone(),
                         m.locations.to_string(),
                     ]);
                 }
                 out.push_str(&t.to_string());
                 out.push('\n');
+                let found: Vec<String> = i
+                    .mappings
+                    .iter()
+                    .filter_map(|m| m.build_id_file.as_ref().map(|f| format!("  {}: {f}", m.id)))
+                    .collect();
+                if !found.is_empty() {
+                    out.push_str("* build ID read from the file found for the mapping (the profile has none):\n");
+                    for l in found {
+                        out.push_str(&l);
+                        out.push('\n');
+                    }
+                }
             }
             out
         }
@@ -380,7 +399,18 @@ pub fn render_addrs(r: &super::addrs::AddrsReport, f: Format) -> String {
                     profile,
                 ]);
             }
-            format!("{t}\n{}\n", r.summary())
+            let mut out = format!("{t}\n{}\n", r.summary());
+            for m in &r.mappings {
+                out.push_str(&format!(
+                    "mapping {} {}: {} build ID {}{}\n",
+                    m.id,
+                    super::graph::basename(&m.file),
+                    m.binary,
+                    if m.build_id.is_empty() { "none" } else { &m.build_id },
+                    if m.build_id_from_file { " (read from the file; the profile has none)" } else { "" }
+                ));
+            }
+            out
         }
     }
 }

@@ -128,6 +128,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
         }
         mappings.push(MappingStatus::Symbolized {
             binary: sym.binary(h).path().display().to_string(),
+            build_id: sym.binary(h).build_id().unwrap_or("").to_string(),
         });
         batches.push((lis, batch));
         used.push(h);
