@@ -13,6 +13,7 @@ mod cli;
 mod go_top_goldens;
 mod gopclntab;
 mod gopclntab_corrupt;
+mod legacy_goldens;
 mod native_symbolize;
 mod peer_goldens;
 mod roundtrip;
