@@ -2,11 +2,11 @@
 
 use regex::Regex;
 
+use pprofsym::addr::{FileOffset, RuntimeAddr};
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
+use pprofsym::profile::{Profile, pb};
 use pprofsym::report::render::{render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, TopOptions};
-use pprofsym::addr::{FileOffset, RuntimeAddr};
-use pprofsym::profile::{Profile, pb};
 use pprofsym::symbolize::MappingInfo;
 use pprofsym::symbolize::profile::resolve_profile;
 
@@ -18,7 +18,11 @@ pub fn info(a: InfoArgs) -> Result<()> {
     let p = load(&a.profile, &a.common)?;
     let mut i = report::info(&p);
     // Legacy maps carry no build IDs: show those of the files the mappings resolve to.
-    if p.pb().mapping.iter().any(|m| p.str(m.build_id).is_empty() && !p.str(m.filename).is_empty()) {
+    if p.pb()
+        .mapping
+        .iter()
+        .any(|m| p.str(m.build_id).is_empty() && !p.str(m.filename).is_empty())
+    {
         let mut sym = symbolizer(None, &a.sym)?;
         let found: Vec<Option<(String, String)>> = p
             .pb()

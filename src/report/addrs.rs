@@ -214,7 +214,11 @@ pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
                     id: m.id,
                     file: p.str(m.filename).to_string(),
                     binary: binary.clone(),
-                    build_id: if own.is_empty() { build_id.clone() } else { own.to_string() },
+                    build_id: if own.is_empty() {
+                        build_id.clone()
+                    } else {
+                        own.to_string()
+                    },
                     build_id_from_file: own.is_empty() && !build_id.is_empty(),
                 })
             }

@@ -111,7 +111,13 @@ pub fn profile_string(p: &Profile, names: Option<&[String]>) -> String {
     let mut header = String::new();
     for st in &pb.sample_type {
         let ty = p.str(st.r#type);
-        let _ = write!(header, "{}/{}{} ", ty, p.str(st.unit), if ty == dflt { "[dflt]" } else { "" });
+        let _ = write!(
+            header,
+            "{}/{}{} ",
+            ty,
+            p.str(st.unit),
+            if ty == dflt { "[dflt]" } else { "" }
+        );
     }
     out.push_str(header.trim_matches(|c: char| c.is_ascii_whitespace()));
     out.push('\n');

@@ -407,7 +407,11 @@ pub fn render_addrs(r: &super::addrs::AddrsReport, f: Format) -> String {
                     super::graph::basename(&m.file),
                     m.binary,
                     if m.build_id.is_empty() { "none" } else { &m.build_id },
-                    if m.build_id_from_file { " (read from the file; the profile has none)" } else { "" }
+                    if m.build_id_from_file {
+                        " (read from the file; the profile has none)"
+                    } else {
+                        ""
+                    }
                 ));
             }
             out

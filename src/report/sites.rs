@@ -231,7 +231,10 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
     let in_allocator: Vec<bool> = pb
         .location
         .iter()
-        .map(|loc| p.mapping(loc.mapping_id).is_some_and(|m| is_allocator_library(p.str(m.filename))))
+        .map(|loc| {
+            p.mapping(loc.mapping_id)
+                .is_some_and(|m| is_allocator_library(p.str(m.filename)))
+        })
         .collect();
 
     let value = |s: &crate::profile::pb::Sample, c: Option<usize>| c.and_then(|i| s.value.get(i).copied());

@@ -74,7 +74,10 @@ fn raw_without_names(s: &str) -> String {
         }
         if in_locations {
             // `    12: 0x7f.. M=3 name file:line:col s=N`: keep id, address and mapping; skip inline lines.
-            let keep: Vec<&str> = l.split_whitespace().take_while(|t| !t.contains(':') || t.ends_with(':')).collect();
+            let keep: Vec<&str> = l
+                .split_whitespace()
+                .take_while(|t| !t.contains(':') || t.ends_with(':'))
+                .collect();
             if l.starts_with("             ") {
                 continue;
             }
@@ -137,7 +140,10 @@ fn raw_and_top_equal_google_pprof_on_every_legacy_golden() {
                 // pprof computes a mapping's base from its first location, here 0xffffffffffffffff (Go's `0x0`
                 // frames minus one), fails, and leaves the whole mapping unsymbolized without a word. We
                 // symbolize every real address.
-                assert!(got.contains("runtime.allocm") && got.contains("main.startThreads.func1"), "{golden}: {got}");
+                assert!(
+                    got.contains("runtime.allocm") && got.contains("main.startThreads.func1"),
+                    "{golden}: {got}"
+                );
                 assert_eq!(top_total(&got).1, top_total(&want).1, "{golden}");
             } else if golden.starts_with("go/") && golden.contains(".debug1") && symbolized {
                 assert_eq!(got, go_names(&want), "{golden} {prof}");
@@ -185,7 +191,11 @@ fn google_pprof_conformance_dumps_byte_for_byte() {
         assert!(ok, "{name}: {err}");
         if name.starts_with("java.") {
             assert!(got.ends_with("Mappings\n1: 0x0/0x0/0x0   \n"), "{name}: {got}");
-            assert_eq!(got.replace(" M=1 ", " ").replace("1: 0x0/0x0/0x0   \n", ""), want, "{name}");
+            assert_eq!(
+                got.replace(" M=1 ", " ").replace("1: 0x0/0x0/0x0   \n", ""),
+                want,
+                "{name}"
+            );
         } else {
             assert_eq!(got, want, "{name}");
         }
@@ -238,7 +248,10 @@ fn go_debug1_block_matches_its_proto_and_the_documented_differences_hold() {
     };
     assert_eq!(top("block.debug1.txt"), top("block.pb.gz"));
     let (text, proto) = (top("mutex.debug1.txt"), top("mutex.pb.gz"));
-    assert!(text[1].contains("179.52ms") && proto[1].contains("89.76ms"), "{text:?} {proto:?}");
+    assert!(
+        text[1].contains("179.52ms") && proto[1].contains("89.76ms"),
+        "{text:?} {proto:?}"
+    );
     let goroutine = top("goroutine.debug1.txt");
     assert!(goroutine.iter().any(|l| l.contains("<unknown>")), "{goroutine:?}");
     assert!(goroutine.iter().any(|l| l.contains("main.parkOnChan")), "{goroutine:?}");

@@ -79,7 +79,12 @@ impl Format {
     pub fn is_heap(self) -> bool {
         matches!(
             self,
-            Format::GperftoolsHeap | Format::GoHeap | Format::Growth | Format::Fragmentation | Format::JemallocHeap | Format::JavaHeap
+            Format::GperftoolsHeap
+                | Format::GoHeap
+                | Format::Growth
+                | Format::Fragmentation
+                | Format::JemallocHeap
+                | Format::JavaHeap
         )
     }
 }
@@ -125,7 +130,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Profile> {
     } else {
         path.display().to_string()
     };
-    let open = || -> std::io::Result<Box<dyn Read>> {
+    let open = || -> std::io::Result<Box<dyn Read + Send>> {
         Ok(if is_stdin {
             Box::new(std::io::stdin())
         } else {
@@ -150,7 +155,7 @@ pub fn decode_any(data: &[u8], opts: &LoadOptions) -> Result<Profile> {
 }
 
 /// Decodes `head` followed by the rest of `r`.
-fn decode_reader(head: Vec<u8>, mut r: impl Read, opts: &LoadOptions) -> Result<Profile> {
+fn decode_reader(head: Vec<u8>, mut r: impl Read + Send, opts: &LoadOptions) -> Result<Profile> {
     if head.is_empty() {
         return Err(Error::new(ErrorKind::Format, "empty file, not a profile"));
     }
@@ -158,7 +163,8 @@ fn decode_reader(head: Vec<u8>, mut r: impl Read, opts: &LoadOptions) -> Result<
     if gzipped {
         // The compressed bytes are held (they are what gzip needs); the text inside is streamed.
         let mut data = head;
-        r.read_to_end(&mut data).map_err(|e| Error::caused_by(ErrorKind::Io, "cannot read", e))?;
+        r.read_to_end(&mut data)
+            .map_err(|e| Error::caused_by(ErrorKind::Io, "cannot read", e))?;
         let mut inner = Vec::with_capacity(HEAD);
         let peek = MultiGzDecoder::new(&data[..]).take(HEAD as u64).read_to_end(&mut inner);
         if peek.is_ok()
@@ -174,12 +180,19 @@ fn decode_reader(head: Vec<u8>, mut r: impl Read, opts: &LoadOptions) -> Result<
     if legacy::cpu::truncated_header(&head) && head.len() < 64 {
         return Err(Error::new(
             ErrorKind::Format,
-            format!("truncated gperftools CPU profile: the file ends inside its header ({} bytes)", head.len()),
+            format!(
+                "truncated gperftools CPU profile: the file ends inside its header ({} bytes)",
+                head.len()
+            ),
         ));
     }
     let mut data = head;
     (&mut r)
-        .take(opts.max_decompressed.saturating_sub(data.len() as u64).saturating_add(1))
+        .take(
+            opts.max_decompressed
+                .saturating_sub(data.len() as u64)
+                .saturating_add(1),
+        )
         .read_to_end(&mut data)
         .map_err(|e| Error::caused_by(ErrorKind::Io, "cannot read", e))?;
     proto_or_unknown(&data, opts, None)
@@ -192,7 +205,9 @@ fn proto_or_unknown(data: &[u8], opts: &LoadOptions, inflated_head: Option<&[u8]
         if matches!(e.kind(), ErrorKind::Format) && legacy::looks_like_text(&head[..head.len().min(HEAD)]) {
             Error::new(
                 ErrorKind::Format,
-                format!("unrecognized profile format: text that is none of the formats pprofsym reads ({KNOWN_FORMATS})"),
+                format!(
+                    "unrecognized profile format: text that is none of the formats pprofsym reads ({KNOWN_FORMATS})"
+                ),
             )
         } else if matches!(e.kind(), ErrorKind::Format) && e.to_string().starts_with("not a profile.proto message") {
             Error::new(
@@ -206,9 +221,9 @@ fn proto_or_unknown(data: &[u8], opts: &LoadOptions, inflated_head: Option<&[u8]
 }
 
 /// Reads a legacy profile from `r`.
-fn parse_legacy(f: Format, r: impl Read, opts: &LoadOptions) -> Result<Profile> {
+fn parse_legacy(f: Format, r: impl Read + Send, opts: &LoadOptions) -> Result<Profile> {
     let (pb, info) = legacy::parse(f, r, opts.max_decompressed, opts.max_memory)
-        .map_err(|e| Error::from(e).context(format!("{}", f.describe())))?;
+        .map_err(|e| Error::from(e).context(f.describe()))?;
     let p = Profile::new(pb)?;
     Ok(p.with_source(info))
 }

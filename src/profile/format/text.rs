@@ -97,7 +97,9 @@ impl<R: Read> Lines<R> {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let kind = if e.kind() == std::io::ErrorKind::InvalidInput || e.kind() == std::io::ErrorKind::InvalidData {
+                    let kind = if e.kind() == std::io::ErrorKind::InvalidInput
+                        || e.kind() == std::io::ErrorKind::InvalidData
+                    {
                         ErrorKind::Format
                     } else {
                         ErrorKind::Io
@@ -165,7 +167,7 @@ impl<R: Read> Lines<R> {
 /// Position of the first `b` in `hay`.
 #[inline]
 pub(crate) fn memchr(b: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == b)
+    memchr::memchr(b, hay)
 }
 
 /// Go's `unicode.IsSpace` for ASCII, which `strings.TrimSpace` and `\s` use.
@@ -188,12 +190,17 @@ pub(crate) fn is_space_or_comment(line: &[u8]) -> bool {
 
 /// pprof's `isMemoryMapSentinel`: the line contains `--- Memory map: ---` or `MAPPED_LIBRARIES:`.
 pub(crate) fn is_memory_map_sentinel(line: &[u8]) -> bool {
-    contains(line, b"MAPPED_LIBRARIES:") || contains(line, b"--- Memory map: ---")
+    static MAPPED: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"MAPPED_LIBRARIES:"));
+    static MEMORY_MAP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"--- Memory map: ---"));
+    // Both contain `:`, which a stack line has only in its first numbers: look for it first.
+    memchr::memchr(b':', line).is_some() && (MAPPED.find(line).is_some() || MEMORY_MAP.find(line).is_some())
 }
 
 /// Whether `needle` occurs in `hay`.
 pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    !needle.is_empty() && memchr::memmem::find(hay, needle).is_some()
 }
 
 /// The line as text for an error message: lossy UTF-8, at most 80 characters.
@@ -281,6 +288,68 @@ pub(crate) fn hex_address(tok: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// Value of each byte as a hexadecimal digit, 0xff for the others.
+static HEX: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Calls `f` with each `0x` address of a space- or tab-separated list; the first token that is not one (or does
+/// not fit 64 bits) is returned as the error.
+#[inline]
+pub(crate) fn for_each_address(b: &[u8], mut f: impl FnMut(u64)) -> Result<(), &[u8]> {
+    let mut i = 0;
+    let n = b.len();
+    while i < n {
+        let c = b[i];
+        if c == b' ' || c == b'\t' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if c != b'0' || i + 1 >= n || (b[i + 1] != b'x' && b[i + 1] != b'X') {
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == b' ' || c == b'\t')
+                .map_or(n, |e| i + e);
+            return Err(&b[start..end]);
+        }
+        i += 2;
+        let digits = i;
+        let mut v: u64 = 0;
+        let mut overflow = false;
+        while i < n {
+            let d = HEX[b[i] as usize];
+            if d == 0xff {
+                break;
+            }
+            overflow |= v >> 60 != 0;
+            v = (v << 4) | u64::from(d);
+            i += 1;
+        }
+        if i == digits || overflow || (i < n && b[i] != b' ' && b[i] != b'\t') {
+            let end = b[i..]
+                .iter()
+                .position(|&c| c == b' ' || c == b'\t')
+                .map_or(n, |e| i + e);
+            return Err(&b[start..end]);
+        }
+        f(v);
+    }
+    Ok(())
+}
+
 /// Splits `b` at spaces and tabs into tokens.
 #[inline]
 pub(crate) fn tokens(b: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -311,7 +380,11 @@ pub(crate) fn go_parse_int_base0(s: &str) -> Option<i64> {
     }
     let mag = u64::from_str_radix(digits, radix).ok()?;
     if neg {
-        if mag <= 1 << 63 { Some((mag as i64).wrapping_neg()) } else { None }
+        if mag <= 1 << 63 {
+            Some((mag as i64).wrapping_neg())
+        } else {
+            None
+        }
     } else {
         i64::try_from(mag).ok()
     }

@@ -51,7 +51,10 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
     let Some(first) = lines.next_line()? else {
         return Err(LegacyError::plain("empty contention profile"));
     };
-    info.detail = String::from_utf8_lossy(text::trim(first.bytes)).trim_start_matches("--- ").trim_end_matches(':').to_string();
+    info.detail = String::from_utf8_lossy(text::trim(first.bytes))
+        .trim_start_matches("--- ")
+        .trim_end_matches(':')
+        .to_string();
     p.set_period_type("contentions", "count");
     p.period = 1;
     p.set_sample_types(&[("contentions", "count"), ("delay", "nanoseconds")]);
@@ -70,7 +73,11 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
             continue;
         }
         let s = String::from_utf8_lossy(line);
-        let attr = if line.starts_with(b"---") { None } else { s.split_once('=') };
+        let attr = if line.starts_with(b"---") {
+            None
+        } else {
+            s.split_once('=')
+        };
         let Some((key, val)) = attr else {
             pending = Some((line.to_vec(), n, terminated));
             break;
@@ -89,13 +96,17 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
                     .ok_or_else(|| LegacyError::at(n, "ms since reset does not fit in 64 bits as nanoseconds"))?
             }
             "discarded samples" => {}
-            _ => return Err(LegacyError::at(n, format!("unknown contention attribute {}", super::quote_str(key)))),
+            _ => {
+                return Err(LegacyError::at(
+                    n,
+                    format!("unknown contention attribute {}", super::quote_str(key)),
+                ));
+            }
         }
     }
     let mut at_sentinel = false;
     let mut current = pending;
-    loop {
-        let Some((line, n, terminated)) = current.take() else { break };
+    while let Some((line, n, terminated)) = current.take() {
         let line = text::trim(&line);
         if line.starts_with(b"---") {
             at_sentinel = text::is_memory_map_sentinel(line);
@@ -121,7 +132,10 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
 /// One record, `cycles count @ addresses` (pprof's `parseContentionSample`).
 fn record(p: &mut Legacy, line: &[u8], n: u64, cpu_hz: i64) -> Result<(), LegacyError> {
     let Some(at) = text::memchr(b'@', line) else {
-        return Err(LegacyError::at(n, format!("record without '@' (no stack): {}", text::quote(line))));
+        return Err(LegacyError::at(
+            n,
+            format!("record without '@' (no stack): {}", text::quote(line)),
+        ));
     };
     let mut b = &line[..at];
     let mut num = |what| {
@@ -131,7 +145,10 @@ fn record(p: &mut Legacy, line: &[u8], n: u64, cpu_hz: i64) -> Result<(), Legacy
     let mut v1 = num("delay")?;
     let mut v2 = num("count")?;
     if !text::trim(b).is_empty() {
-        return Err(LegacyError::at(n, format!("malformed contention record {}", text::quote(line))));
+        return Err(LegacyError::at(
+            n,
+            format!("malformed contention record {}", text::quote(line)),
+        ));
     }
     let period = p.period;
     if period > 0 {
@@ -146,5 +163,6 @@ fn record(p: &mut Legacy, line: &[u8], n: u64, cpu_hz: i64) -> Result<(), Legacy
     }
     let mark = p.stack_mark();
     push_addresses(p, &line[at + 1..], n, |_, a| a.wrapping_sub(1))?;
-    p.end_sample(mark, &[v2, v1], None).map_err(|e| super::heap::line_error(e, n))
+    p.end_sample(mark, &[v2, v1], None)
+        .map_err(|e| super::heap::line_error(e, n))
 }

@@ -23,10 +23,22 @@ pub(crate) struct Layout {
 impl Layout {
     /// pprof's order: `get32l`, `get32b`, `get64l`, `get64b`.
     const ALL: [Layout; 4] = [
-        Layout { size: 4, big_endian: false },
-        Layout { size: 4, big_endian: true },
-        Layout { size: 8, big_endian: false },
-        Layout { size: 8, big_endian: true },
+        Layout {
+            size: 4,
+            big_endian: false,
+        },
+        Layout {
+            size: 4,
+            big_endian: true,
+        },
+        Layout {
+            size: 8,
+            big_endian: false,
+        },
+        Layout {
+            size: 8,
+            big_endian: true,
+        },
     ];
 
     #[inline]
@@ -46,7 +58,11 @@ impl Layout {
     }
 
     fn describe(self) -> String {
-        format!("{}-bit {}", self.size * 8, if self.big_endian { "big-endian" } else { "little-endian" })
+        format!(
+            "{}-bit {}",
+            self.size * 8,
+            if self.big_endian { "big-endian" } else { "little-endian" }
+        )
     }
 }
 
@@ -97,7 +113,11 @@ pub(crate) fn parse<R: Read>(lines: Lines<R>, p: &mut Legacy, info: &mut SourceI
     let period = i64::try_from(period_us)
         .ok()
         .and_then(|v| v.checked_mul(1000))
-        .ok_or_else(|| LegacyError::plain(format!("CPU profile sampling period {period_us} µs does not fit in 64 bits as nanoseconds")))?;
+        .ok_or_else(|| {
+            LegacyError::plain(format!(
+                "CPU profile sampling period {period_us} µs does not fit in 64 bits as nanoseconds"
+            ))
+        })?;
     p.period = period;
     p.set_period_type("cpu", "nanoseconds");
     p.set_sample_types(&[("samples", "count"), ("cpu", "nanoseconds")]);
@@ -134,7 +154,7 @@ fn samples(data: &[u8], mut pos: usize, l: Layout, adjust: bool, p: &mut Legacy)
                 "truncated CPU profile: record at byte {at} ends inside its header"
             )));
         }
-        let count = l.word(data, pos / ws).filter(|_| pos % ws == 0).unwrap_or_else(|| word_at(data, pos, l));
+        let count = word_at(data, pos, l);
         let depth = word_at(data, pos + ws, l);
         pos += 2 * ws;
         let avail = ((data.len() - pos) / ws) as u64;
@@ -147,10 +167,15 @@ fn samples(data: &[u8], mut pos: usize, l: Layout, adjust: bool, p: &mut Legacy)
         if count == 0 && depth == 1 && word_at(data, pos, l) == 0 {
             return Ok(pos + ws);
         }
-        let count = i64::try_from(count)
-            .map_err(|_| LegacyError::plain(format!("CPU profile record at byte {at}: count {count} does not fit in 64 bits")))?;
+        let count = i64::try_from(count).map_err(|_| {
+            LegacyError::plain(format!(
+                "CPU profile record at byte {at}: count {count} does not fit in 64 bits"
+            ))
+        })?;
         let cpu = count.checked_mul(period).ok_or_else(|| {
-            LegacyError::plain(format!("CPU profile record at byte {at}: {count} samples × period overflow 64 bits"))
+            LegacyError::plain(format!(
+                "CPU profile record at byte {at}: {count} samples × period overflow 64 bits"
+            ))
         })?;
         let mark = p.stack_mark();
         for i in 0..depth {

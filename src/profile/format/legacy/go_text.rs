@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! 3 @ 0x47f729 0x41520d 0x414d31 0x4e7554 0x485881
-//! #	0x4e7553	main.parkChan+0x33	godemo/main.go:85
+//! #<TAB>0x4e7553<TAB>main.parkChan+0x33<TAB>godemo/main.go:85
 //! ```
 //!
 //! pprof ignores the comments and shows bare addresses unless it has the binary. We keep them ([`CommentFrames`],
@@ -28,7 +28,9 @@ static COUNT_START: LazyLock<Regex> =
 /// The Go count reader takes a text whose first line that is not blank or a comment is `NAME profile: total N`.
 pub(crate) fn detect(head: &[u8]) -> Option<Format> {
     let first = super::head_lines(head, 1 << 12).find(|l| !text::is_space_or_comment(l))?;
-    COUNT_START.is_match(&String::from_utf8_lossy(first)).then_some(Format::GoCount)
+    COUNT_START
+        .is_match(&String::from_utf8_lossy(first))
+        .then_some(Format::GoCount)
 }
 
 /// pprof's `parseGoCount`.
@@ -47,7 +49,10 @@ pub(crate) fn parse_count<R: Read>(
     };
     let (header, header_no) = header;
     let Some(c) = COUNT_START.captures(&header) else {
-        return Err(LegacyError::at(header_no, format!("not a Go count profile header: {}", super::quote_str(&header))));
+        return Err(LegacyError::at(
+            header_no,
+            format!("not a Go count profile header: {}", super::quote_str(&header)),
+        ));
     };
     let name = c[1].to_string();
     info.detail = format!("{name} profile");
@@ -80,7 +85,8 @@ pub(crate) fn parse_count<R: Read>(
         comments.start_record();
         let mark = p.stack_mark();
         push_addresses(p, rest, n, |_, a| a.wrapping_sub(1))?;
-        p.end_sample(mark, &[count], None).map_err(|e| super::heap::line_error(e, n))?;
+        p.end_sample(mark, &[count], None)
+            .map_err(|e| super::heap::line_error(e, n))?;
     }
     read_maps(&mut lines, p, at_sentinel)?;
     p.finalize(true);
@@ -91,7 +97,10 @@ pub(crate) fn parse_count<R: Read>(
 /// `N @ 0x.. 0x..` (pprof's `countRE`; the count as Go's `ParseInt(s, 0, 64)` reads it).
 fn parse_count_record(line: &[u8], n: u64) -> Result<(i64, &[u8]), LegacyError> {
     let Some(at) = text::memchr(b'@', line) else {
-        return Err(LegacyError::at(n, format!("record without '@' (no stack): {}", text::quote(line))));
+        return Err(LegacyError::at(
+            n,
+            format!("record without '@' (no stack): {}", text::quote(line)),
+        ));
     };
     let count_text = text::trim(&line[..at]);
     let mut b = count_text;
@@ -204,7 +213,9 @@ fn parse_comment(line: &[u8]) -> Option<(u64, Option<CommentFrame>)> {
     let (function, entry) = match func.rfind("+0x") {
         Some(i) => (
             &func[..i],
-            u64::from_str_radix(&func[i + 3..], 16).ok().and_then(|off| pc.checked_sub(off)),
+            u64::from_str_radix(&func[i + 3..], 16)
+                .ok()
+                .and_then(|off| pc.checked_sub(off)),
         ),
         None => (func, None),
     };
@@ -224,6 +235,9 @@ fn parse_comment(line: &[u8]) -> Option<(u64, Option<CommentFrame>)> {
     ))
 }
 
+/// A frame's physical-function entry and its name.
+type FrameEnd = (Option<u64>, String);
+
 /// Names the frames of `p` that have no lines from the comment frames of its Go `debug=1` text (our addition; see
 /// the module docs), and returns how many locations were named. With every frame named this gives the profile Go's
 /// own profile.proto writer gives at the same moment:
@@ -237,7 +251,7 @@ pub fn apply_comment_frames(p: Profile, frames: &CommentFrames, heap: bool) -> c
     let mut b = ProfileBuilder::from_pb(p.into_pb());
     let n_locs = b.pb_mut().location.len();
     // Per location: (innermost entry and name, outermost entry and name) of its comment frames.
-    let mut ends: Vec<Option<((Option<u64>, String), (Option<u64>, String))>> = vec![None; n_locs];
+    let mut ends: Vec<Option<(FrameEnd, FrameEnd)>> = vec![None; n_locs];
     let mut named = vec![false; n_locs];
     let mut count = 0;
     let mut flags = [false; 3];
@@ -265,7 +279,10 @@ pub fn apply_comment_frames(p: Profile, frames: &CommentFrames, heap: bool) -> c
             });
         }
         let (first, last) = (&fs[0], &fs[fs.len() - 1]);
-        ends[li] = Some(((first.entry, first.function.clone()), (last.entry, last.function.clone())));
+        ends[li] = Some((
+            (first.entry, first.function.clone()),
+            (last.entry, last.function.clone()),
+        ));
         b.pb_mut().location[li].line = lines;
         named[li] = true;
         touched.insert(mapping);
@@ -288,7 +305,11 @@ pub fn apply_comment_frames(p: Profile, frames: &CommentFrames, heap: bool) -> c
         let Some(first) = s.location_id.iter().position(|id| addr(id) == Some(first_pc)) else {
             continue;
         };
-        let last = s.location_id.iter().rposition(|id| addr(id) == Some(last_pc)).unwrap_or(first);
+        let last = s
+            .location_id
+            .iter()
+            .rposition(|id| addr(id) == Some(last_pc))
+            .unwrap_or(first);
         if last < first {
             continue;
         }
@@ -323,7 +344,10 @@ pub fn apply_comment_frames(p: Profile, frames: &CommentFrames, heap: bool) -> c
                     let id = next_id;
                     next_id += 1;
                     let outer = &pb.location[index[&ids[j]]];
-                    let lines = ids[i..=j].iter().flat_map(|id| pb.location[index[id]].line.iter().cloned()).collect();
+                    let lines = ids[i..=j]
+                        .iter()
+                        .flat_map(|id| pb.location[index[id]].line.iter().cloned())
+                        .collect();
                     new_locations.push(pb::Location {
                         id,
                         mapping_id: outer.mapping_id,
@@ -362,7 +386,10 @@ mod tests {
         let (pc, f) = parse_comment(b"#\t0x4e4b13\tmain.growSlice+0x93\theapdemo/main.go:67").unwrap();
         assert_eq!(pc, 0x4e4b13);
         let f = f.unwrap();
-        assert_eq!((f.function.as_str(), f.file.as_str(), f.line), ("main.growSlice", "heapdemo/main.go", 67));
+        assert_eq!(
+            (f.function.as_str(), f.file.as_str(), f.line),
+            ("main.growSlice", "heapdemo/main.go", 67)
+        );
         assert_eq!(parse_comment(b"#\t0x0"), Some((0, None)));
         assert_eq!(parse_comment(b"# runtime.MemStats"), None);
         assert_eq!(parse_comment(b"# Alloc = 45916632"), None);

@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Legacy, LegacyError, bad_number, go_text, push_addresses, read_maps};
+use super::{Legacy, LegacyError, bad_number, go_text};
 use crate::profile::format::text::{self, Line, Lines};
 use crate::profile::format::{Format, SourceInfo};
 
@@ -83,9 +83,9 @@ pub(crate) fn parse_header(line: &str, line_no: u64) -> Result<Option<Header>, L
     };
     let mut rate: i64 = 0;
     if !c[6].is_empty() {
-        rate = c[6].parse().map_err(|_| {
-            LegacyError::at(line_no, format!("sampling rate {} does not fit in 64 bits", &c[6]))
-        })?;
+        rate = c[6]
+            .parse()
+            .map_err(|_| LegacyError::at(line_no, format!("sampling rate {} does not fit in 64 bits", &c[6])))?;
     }
     // pprof compares the numbers as written.
     let has_alloc = (c[3] != c[1] && &c[3] != "0") || (c[4] != c[2] && &c[4] != "0");
@@ -130,7 +130,11 @@ pub(crate) fn set_types(p: &mut Legacy, has_alloc: bool) {
 }
 
 /// pprof's `parseHeap`.
-pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut SourceInfo) -> Result<(), LegacyError> {
+pub(crate) fn parse<R: Read + Send>(
+    mut lines: Lines<R>,
+    p: &mut Legacy,
+    info: &mut SourceInfo,
+) -> Result<(), LegacyError> {
     let (header, header_no) = loop {
         let Some(l) = lines.next_line()? else {
             return Err(LegacyError::plain("empty heap profile"));
@@ -146,18 +150,113 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
         p.period = 1;
         (Sampling::None, false)
     } else {
-        return Err(LegacyError::at(header_no, format!("not a heap profile header: {}", super::quote_str(&header))));
+        return Err(LegacyError::at(
+            header_no,
+            format!("not a heap profile header: {}", super::quote_str(&header)),
+        ));
     };
     info.detail = HEAP_HEADER
         .captures(&header)
         .map(|c| format!("{}{}{}", &c[5], if c[6].is_empty() { "" } else { "/" }, &c[6]))
-        .or_else(|| GROWTH_HEADER.find(&header).map(|m| m.as_str().rsplit(' ').next().unwrap_or("").to_string()))
-        .or_else(|| FRAGMENTATION_HEADER.find(&header).map(|m| m.as_str().rsplit(' ').next().unwrap_or("").to_string()))
+        .or_else(|| {
+            GROWTH_HEADER
+                .find(&header)
+                .map(|m| m.as_str().rsplit(' ').next().unwrap_or("").to_string())
+        })
+        .or_else(|| {
+            FRAGMENTATION_HEADER
+                .find(&header)
+                .map(|m| m.as_str().rsplit(' ').next().unwrap_or("").to_string())
+        })
         .unwrap_or_default();
     set_types(p, has_alloc);
+    let n_values = if has_alloc { 4 } else { 2 };
+    // Two threads: this one reads and parses the text into batches of numbers and addresses, the other gives the
+    // addresses their locations (a hash lookup per frame, the larger half of the work) and builds the samples.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Msg, LegacyError>>(4);
+    std::thread::scope(|scope| {
+        let builder = scope.spawn(move || -> Result<(), LegacyError> {
+            for msg in rx {
+                match msg? {
+                    Msg::Batch(b) => {
+                        let mut at = 0;
+                        for (i, &len) in b.lens.iter().enumerate() {
+                            let mark = p.stack_mark();
+                            for &a in &b.addrs[at..at + len as usize] {
+                                p.push_frame(a);
+                            }
+                            at += len as usize;
+                            let values = &b.values[i * n_values..(i + 1) * n_values];
+                            p.end_sample(mark, values, Some(b.bytes[i]))
+                                .map_err(|e| line_error(e, b.line_nos[i]))?;
+                        }
+                    }
+                    Msg::Done(maps, comments) => {
+                        p.mappings = maps;
+                        p.finalize(true);
+                        info.comment_frames = comments.finish();
+                        return Ok(());
+                    }
+                }
+            }
+            // The reader stopped without a word: it failed and said so on its last message.
+            Ok(())
+        });
+        let read = read_records(&mut lines, sampling, has_alloc, &tx);
+        if let Err(e) = read {
+            // The builder stops at the first error it receives; a closed channel means it stopped already.
+            let _ = tx.send(Err(e));
+        }
+        drop(tx);
+        builder
+            .join()
+            .unwrap_or_else(|_| Err(LegacyError::plain("internal error: the builder thread panicked")))
+    })
+}
+
+/// What the reading thread hands the building one.
+enum Msg {
+    Batch(Batch),
+    Done(Vec<super::maps::Mapping>, go_text::CommentFrames),
+}
+
+/// Records parsed but not yet built: values (2 or 4 per record), block sizes, and the adjusted addresses of each.
+struct Batch {
+    values: Vec<i64>,
+    bytes: Vec<i64>,
+    addrs: Vec<u64>,
+    lens: Vec<u32>,
+    line_nos: Vec<u64>,
+}
+
+/// Records per batch, and addresses at most.
+const BATCH: usize = 2048;
+const BATCH_ADDRS: usize = 1 << 16;
+
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            values: Vec::with_capacity(4 * BATCH),
+            bytes: Vec::with_capacity(BATCH),
+            addrs: Vec::with_capacity(BATCH_ADDRS + 4096),
+            lens: Vec::with_capacity(BATCH),
+            line_nos: Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+/// The reading half of [`parse`]: records in batches, then the maps and the comment frames.
+fn read_records<R: Read>(
+    lines: &mut Lines<R>,
+    sampling: Sampling,
+    has_alloc: bool,
+    tx: &std::sync::mpsc::SyncSender<Result<Msg, LegacyError>>,
+) -> Result<(), LegacyError> {
     let mut comments = go_text::CommentFrames::default();
     let mut at_sentinel = false;
     let mut values = Vec::with_capacity(4);
+    let mut batch = Batch::new();
+    let stopped = || LegacyError::plain("stopped");
     while let Some(Line {
         bytes: raw,
         no: n,
@@ -180,14 +279,24 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
             return Err(truncated(n));
         }
         comments.start_record();
-        let mark = p.stack_mark();
         let (rest, bytes) = parse_record(line, n, sampling, has_alloc, &mut values)?;
-        push_addresses(p, rest, n, |_, a| a.wrapping_sub(1))?;
-        p.end_sample(mark, &values, Some(bytes)).map_err(|e| line_error(e, n))?;
+        let before = batch.addrs.len();
+        text::for_each_address(rest, |a| batch.addrs.push(a.wrapping_sub(1)))
+            .map_err(|tok| super::bad_address(n, tok))?;
+        batch.lens.push((batch.addrs.len() - before) as u32);
+        batch.values.extend_from_slice(&values);
+        batch.bytes.push(bytes);
+        batch.line_nos.push(n);
+        if batch.lens.len() >= BATCH || batch.addrs.len() >= BATCH_ADDRS {
+            tx.send(Ok(Msg::Batch(std::mem::replace(&mut batch, Batch::new()))))
+                .map_err(|_| stopped())?;
+        }
     }
-    read_maps(&mut lines, p, at_sentinel)?;
-    p.finalize(true);
-    info.comment_frames = comments.finish();
+    if !batch.lens.is_empty() {
+        tx.send(Ok(Msg::Batch(batch))).map_err(|_| stopped())?;
+    }
+    let maps = super::read_maps_into(lines, at_sentinel)?;
+    tx.send(Ok(Msg::Done(maps, comments))).map_err(|_| stopped())?;
     Ok(())
 }
 
@@ -269,7 +378,10 @@ pub(crate) fn heap_values(
     let mut block = 0;
     let mut add = |count: i64, size: i64, label: &str| -> Result<(), LegacyError> {
         if count == 0 && size != 0 {
-            return Err(LegacyError::at(n, format!("{label} count was 0 but {label} bytes was {size}")));
+            return Err(LegacyError::at(
+                n,
+                format!("{label} count was 0 but {label} bytes was {size}"),
+            ));
         }
         let (mut c, mut s) = (count, size);
         if count != 0 {
@@ -309,7 +421,8 @@ pub(crate) fn scale_heap_sample(count: i64, size: i64, rate: i64) -> Option<(i64
 
 /// Go's `int64(f)` for values in range (truncation); `None` outside it.
 pub(crate) fn to_i64(f: f64) -> Option<i64> {
-    if f.is_finite() && f >= -9.223_372_036_854_775_808e18 && f < 9.223_372_036_854_775_808e18 {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO_63..TWO_63).contains(&f) {
         Some(f as i64)
     } else {
         None
@@ -318,8 +431,9 @@ pub(crate) fn to_i64(f: f64) -> Option<i64> {
 
 /// Go's `math.Exp` on x86-64 (`exp_amd64.s`, the FMA path every x86-64 CPU of the last decade takes): Shibata's
 /// method, not correctly rounded, so pprof's truncated unsampled counts can differ by one from a libm `exp`.
+#[allow(clippy::excessive_precision)] // Go's constants as Go writes them (they round to the same f64).
 pub fn go_exp(x: f64) -> f64 {
-    const LOG2E: f64 = 1.442_695_040_888_963_4;
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
     const LN2U: f64 = 0.693_147_180_559_662_956_511_601_805_686_950_683_593_75;
     const LN2L: f64 = 0.282_352_905_630_315_771_225_884_481_750_134_360_255_254_120_68e-12;
     const OVERFLOW: f64 = 7.097_827_128_933_84e2;
@@ -388,7 +502,10 @@ mod tests {
     fn go_exp_is_close_to_exp() {
         for x in [-1e-9, -0.001, -0.1, -1.0, -7.5, -30.0, -700.0, -740.0, 0.0, 1.0, 5.5] {
             let (g, l) = (go_exp(x), x.exp());
-            assert!(((g - l) / l).abs() < 1e-15 || (g == 0.0 && l < 1e-300), "{x}: {g} vs {l}");
+            assert!(
+                ((g - l) / l).abs() < 1e-15 || (g == 0.0 && l < 1e-300),
+                "{x}: {g} vs {l}"
+            );
         }
         assert_eq!(go_exp(-800.0), 0.0);
         assert_eq!(go_exp(710.0), f64::INFINITY);

@@ -13,7 +13,8 @@ use super::{Legacy, LegacyError, heap, text};
 use crate::profile::format::Format;
 use crate::profile::format::text::Lines;
 
-static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"([0-9A-Za-z_ ]+)=([0-9A-Za-z_ ]+)").expect("valid regexp"));
+static ATTRIBUTE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"([0-9A-Za-z_ ]+)=([0-9A-Za-z_ ]+)").expect("valid regexp"));
 static SAMPLE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r" *([0-9]+) +([0-9]+) +@ +([ x0-9a-f]*)").expect("valid regexp"));
 static LOCATION: LazyLock<Regex> =
@@ -66,9 +67,9 @@ fn attribute(line: &str, f: Format) -> Attr {
     let ty = if f == Format::JavaHeap { "heap" } else { "contention" };
     match (ty, k.as_str()) {
         (_, "format") if v != "java" => Attr::Unknown,
-        (_, "format") | ("heap", "resolution") | ("contention", "resolution" | "sampling period" | "ms since reset") => {
-            Attr::Known(k, v)
-        }
+        (_, "format")
+        | ("heap", "resolution")
+        | ("contention", "resolution" | "sampling period" | "ms since reset") => Attr::Known(k, v),
         _ => Attr::Unknown,
     }
 }
@@ -91,7 +92,12 @@ pub(crate) fn parse<R: Read>(lines: Lines<R>, p: &mut Legacy) -> Result<(), Lega
         if !line.is_empty() {
             match attribute(line, f) {
                 Attr::NotOne => break,
-                Attr::Unknown => return Err(LegacyError::at(n, format!("unknown Java profile attribute {}", super::quote_str(line)))),
+                Attr::Unknown => {
+                    return Err(LegacyError::at(
+                        n,
+                        format!("unknown Java profile attribute {}", super::quote_str(line)),
+                    ));
+                }
                 Attr::Known(k, v) => match (f, k.as_str()) {
                     (Format::JavaHeap, "resolution") => {
                         p.set_sample_types(&[("inuse_objects", "count"), ("inuse_space", &v)]);
@@ -101,12 +107,14 @@ pub(crate) fn parse<R: Read>(lines: Lines<R>, p: &mut Legacy) -> Result<(), Lega
                     }
                     (_, "sampling period") => {
                         p.set_period_type("contentions", "count");
-                        p.period = text::go_parse_int_base0(&v)
-                            .ok_or_else(|| LegacyError::at(n, format!("failed to parse attribute {}", super::quote_str(line))))?;
+                        p.period = text::go_parse_int_base0(&v).ok_or_else(|| {
+                            LegacyError::at(n, format!("failed to parse attribute {}", super::quote_str(line)))
+                        })?;
                     }
                     (_, "ms since reset") => {
-                        let ms = text::go_parse_int_base0(&v)
-                            .ok_or_else(|| LegacyError::at(n, format!("failed to parse attribute {}", super::quote_str(line))))?;
+                        let ms = text::go_parse_int_base0(&v).ok_or_else(|| {
+                            LegacyError::at(n, format!("failed to parse attribute {}", super::quote_str(line)))
+                        })?;
                         p.duration_nanos = ms.wrapping_mul(1_000_000);
                     }
                     _ => {}
@@ -128,7 +136,10 @@ pub(crate) fn parse<R: Read>(lines: Lines<R>, p: &mut Legacy) -> Result<(), Lega
             break;
         };
         if p.sample_types.len() != 2 {
-            return Err(LegacyError::at(n, "Java profile record before a `resolution` attribute (no sample types)"));
+            return Err(LegacyError::at(
+                n,
+                "Java profile record before a `resolution` attribute (no sample types)",
+            ));
         }
         let mark = p.stack_mark();
         for tok in text::tokens(c[3].as_bytes()) {
@@ -137,12 +148,21 @@ pub(crate) fn parse<R: Read>(lines: Lines<R>, p: &mut Legacy) -> Result<(), Lega
                 p.push_frame(a);
             }
         }
-        let parse = |s: &str| text::go_parse_int_base0(s).ok_or_else(|| LegacyError::at(n, format!("parsing sample {}", super::quote_str(line))));
+        let parse = |s: &str| {
+            text::go_parse_int_base0(s)
+                .ok_or_else(|| LegacyError::at(n, format!("parsing sample {}", super::quote_str(line))))
+        };
         let (mut v0, mut v1) = (parse(&c[2])?, parse(&c[1])?);
         let mut bytes = None;
         if f == Format::JavaHeap {
             if v0 == 0 {
-                return Err(LegacyError::at(n, format!("parsing sample {}: second value must be non-zero", super::quote_str(line))));
+                return Err(LegacyError::at(
+                    n,
+                    format!(
+                        "parsing sample {}: second value must be non-zero",
+                        super::quote_str(line)
+                    ),
+                ));
             }
             bytes = Some(v1 / v0);
             (v0, v1) = heap::scale_heap_sample(v0, v1, 524288)
@@ -167,8 +187,12 @@ pub(crate) fn locations(b: &[u8], p: &mut Legacy) -> Result<(), LegacyError> {
             continue;
         }
         let Some(c) = LOCATION.captures(line) else { continue };
-        let addr = u64::from_str_radix(&c[1], 16)
-            .map_err(|_| LegacyError::plain(format!("parsing sample {}: address does not fit in 64 bits", super::quote_str(line))))?;
+        let addr = u64::from_str_radix(&c[1], 16).map_err(|_| {
+            LegacyError::plain(format!(
+                "parsing sample {}: address does not fit in 64 bits",
+                super::quote_str(line)
+            ))
+        })?;
         let Some(li) = p.location_at(addr) else { continue };
         let rest = &c[2];
         let (func, file, line_no) = if let Some(fl) = FILE_LINE.captures(rest) {

@@ -38,7 +38,10 @@ pub(crate) fn detect(head: &[u8]) -> Option<Format> {
 }
 
 /// A `tN:` or `t*:` line: the thread (`None` for `*`) and its four counts.
-fn counts_line(t: &[u8], n: u64) -> Result<Option<(Option<u64>, [i64; 4])>, LegacyError> {
+type CountsLine = (Option<u64>, [i64; 4]);
+
+/// Parses a `tN:` or `t*:` line (`None` when the line is not one).
+fn counts_line(t: &[u8], n: u64) -> Result<Option<CountsLine>, LegacyError> {
     let Some(rest) = t.strip_prefix(b"t") else {
         return Ok(None);
     };
@@ -50,11 +53,17 @@ fn counts_line(t: &[u8], n: u64) -> Result<Option<(Option<u64>, [i64; 4])>, Lega
         (Some(id), b)
     };
     let Some(rest) = rest.strip_prefix(b":") else {
-        return Err(LegacyError::at(n, format!("expected ':' after the thread in {}", text::quote(t))));
+        return Err(LegacyError::at(
+            n,
+            format!("expected ':' after the thread in {}", text::quote(t)),
+        ));
     };
     let (counts, tail) = heap::parse_pairs(rest, t, n)?;
     if !text::trim(tail).is_empty() {
-        return Err(LegacyError::at(n, format!("unexpected text after the counts in {}", text::quote(t))));
+        return Err(LegacyError::at(
+            n,
+            format!("unexpected text after the counts in {}", text::quote(t)),
+        ));
     }
     Ok(Some((thread, counts)))
 }
@@ -70,7 +79,10 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
         .parse()
         .map_err(|_| LegacyError::at(1, format!("sampling rate {rate_str} does not fit in 64 bits")))?;
     if rate <= 0 {
-        return Err(LegacyError::at(1, "sampling rate 0 in `heap_v2/0`: the counts cannot be unsampled"));
+        return Err(LegacyError::at(
+            1,
+            "sampling rate 0 in `heap_v2/0`: the counts cannot be unsampled",
+        ));
     }
     info.detail = format!("heap_v2/{rate}");
     p.period = rate;
@@ -93,7 +105,8 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
             return Err(LegacyError::at(s.line, "stack without a `t*:` line"));
         };
         let block = heap::heap_values(c, s.line, sampling, has_alloc, values)?;
-        p.end_sample(s.mark, values, Some(block)).map_err(|e| heap::line_error(e, s.line))
+        p.end_sample(s.mark, values, Some(block))
+            .map_err(|e| heap::line_error(e, s.line))
     };
     let mut header_ids = Vec::new();
     while let Some(Line {
@@ -135,7 +148,10 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy, info: &mut Sou
             continue;
         }
         let Some((thread, counts)) = counts_line(t, n)? else {
-            return Err(LegacyError::at(n, format!("unexpected line in a jemalloc heap dump: {}", text::quote(t))));
+            return Err(LegacyError::at(
+                n,
+                format!("unexpected line in a jemalloc heap dump: {}", text::quote(t)),
+            ));
         };
         match (&mut cur, thread) {
             (None, None) if totals.is_none() => totals = Some(counts),

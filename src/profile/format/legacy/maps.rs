@@ -45,7 +45,8 @@ fn brief_re() -> String {
 
 static PROC_MAPS: LazyLock<Regex> = LazyLock::new(|| Regex::new(&procmaps_re()).expect("valid regexp"));
 static BRIEF_MAPS: LazyLock<Regex> = LazyLock::new(|| Regex::new(&brief_re()).expect("valid regexp"));
-static LOG_INFO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^\[\]]+:[0-9]+\][\t\n\f\r ]").expect("valid regexp"));
+static LOG_INFO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[^\[\]]+:[0-9]+\][\t\n\f\r ]").expect("valid regexp"));
 /// A line that starts like a `/proc/PID/maps` entry: `hex-hex`.
 static LOOKS_LIKE_RANGE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\t ]*(?:0x)?[[:xdigit:]]+-").expect("valid regexp"));
@@ -71,12 +72,21 @@ impl MapsParser {
         };
         // pprof's expressions also take `base=/opt` as the range b-a and `deadbeef` as deadbee-f: an entry must
         // have its two numbers apart and white space (or the end) after them.
-        let entry = parse_entry(&text).filter(|e| e.separated && text[e.range_end..].chars().next().is_none_or(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c')));
+        let entry = parse_entry(&text).filter(|e| {
+            e.separated
+                && text[e.range_end..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c'))
+        });
         let entry = match entry {
             Some(e) => e,
             None => {
                 if LOOKS_LIKE_RANGE.is_match(&text) {
-                    return Err(LegacyError::at(line_no, format!("malformed maps line {}", super::quote_str(&text))));
+                    return Err(LegacyError::at(
+                        line_no,
+                        format!("malformed maps line {}", super::quote_str(&text)),
+                    ));
                 }
                 if let Some((k, v)) = text.split_once('=') {
                     self.attrs.push((format!("${}", k.trim()), v.trim().to_string()));
@@ -85,7 +95,11 @@ impl MapsParser {
             }
         };
         let Entry {
-            start, end, exec, mapping, ..
+            start,
+            end,
+            exec,
+            mapping,
+            ..
         } = entry;
         let (Some(start), Some(end)) = (start, end) else {
             return Err(LegacyError::at(
@@ -104,13 +118,18 @@ impl MapsParser {
         {
             return Err(LegacyError::at(
                 line_no,
-                format!("maps line {start:#x}-{end:#x} is out of order (starts before the previous one ends at {prev:#x})"),
+                format!(
+                    "maps line {start:#x}-{end:#x} is out of order (starts before the previous one ends at {prev:#x})"
+                ),
             ));
         }
         self.prev_end = Some(end);
         if exec {
             let mut m = mapping.ok_or_else(|| {
-                LegacyError::at(line_no, format!("maps line offset does not fit in 64 bits: {}", super::quote_str(&text)))
+                LegacyError::at(
+                    line_no,
+                    format!("maps line offset does not fit in 64 bits: {}", super::quote_str(&text)),
+                )
             })?;
             m.start = start;
             m.limit = end;
@@ -215,7 +234,8 @@ fn is_library(file: &str) -> bool {
         return true;
     }
     let b = file.as_bytes();
-    b.windows(5).any(|w| w[0] == b'.' && w[1] == b's' && w[2] == b'o' && matches!(w[3], b'.' | b'_') && w[4].is_ascii_digit())
+    b.windows(5)
+        .any(|w| w[0] == b'.' && w[1] == b's' && w[2] == b'o' && matches!(w[3], b'.' | b'_') && w[4].is_ascii_digit())
 }
 
 /// pprof's `adjacent`.
@@ -359,7 +379,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(m.len(), 3);
-        assert_eq!((m[0].start, m[0].limit, m[0].offset), (0x55c0ffdc5000, 0x55c0ffdc6000, 0x1000));
+        assert_eq!(
+            (m[0].start, m[0].limit, m[0].offset),
+            (0x55c0ffdc5000, 0x55c0ffdc6000, 0x1000)
+        );
         assert_eq!(m[0].file, "/app/legacy/bin/lheap");
         assert_eq!(m[1].file, "[vdso]");
         assert_eq!(m[2].file, "[vsyscall]");
@@ -385,11 +408,7 @@ mod tests {
         assert!(bad("55c0ffdc4000-55c0ffdcg000 r-xp 0 00:00 1 /x").contains("malformed maps line"));
         assert!(bad("55c0ffdc5000-55c0ffdc4000 r-xp 0 00:00 1 /x").contains("ends before it starts"));
         assert!(bad("55c0ffdc4000-").contains("malformed"));
-        let e = parse(&[
-            "2000-3000 r-xp 0 00:00 1 /x",
-            "1000-2000 r-xp 0 00:00 1 /y",
-        ])
-        .unwrap_err();
+        let e = parse(&["2000-3000 r-xp 0 00:00 1 /x", "1000-2000 r-xp 0 00:00 1 /y"]).unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.to_string().contains("out of order"), "{e}");
     }
@@ -397,8 +416,19 @@ mod tests {
     #[test]
     fn main_binary_moves_first_and_non_pie_start() {
         let mut m = vec![
-            Mapping { start: 0x7f00, limit: 0x8000, file: "/lib/libc.so.6".into(), ..Mapping::default() },
-            Mapping { start: 0x401000, limit: 0x402000, offset: 0x1000, file: "/bin/x".into(), ..Mapping::default() },
+            Mapping {
+                start: 0x7f00,
+                limit: 0x8000,
+                file: "/lib/libc.so.6".into(),
+                ..Mapping::default()
+            },
+            Mapping {
+                start: 0x401000,
+                limit: 0x402000,
+                offset: 0x1000,
+                file: "/bin/x".into(),
+                ..Mapping::default()
+            },
         ];
         massage(&mut m);
         assert_eq!(m[0].file, "/bin/x");

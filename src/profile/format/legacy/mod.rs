@@ -87,6 +87,9 @@ pub(crate) fn quote_str(s: &str) -> String {
     text::quote(s.as_bytes())
 }
 
+const RECENT_BITS: u32 = 14;
+const RECENT: usize = 1 << RECENT_BITS;
+
 /// One location while parsing: its address and, for Java profiles, its one line (function index, line).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Loc {
@@ -115,6 +118,9 @@ pub(crate) struct Legacy {
     pub keep_frames: &'static str,
     pub locs: Vec<Loc>,
     by_addr: FxHashMap<u64, u32>,
+    /// A direct-mapped cache in front of `by_addr`: stacks share most of their frames, and the cache stays in the
+    /// processor's cache where the map does not.
+    recent: Vec<(u64, u32)>,
     pub samples: Vec<SampleRec>,
     pub stacks: Vec<u32>,
     pub values: Vec<i64>,
@@ -152,6 +158,20 @@ impl Legacy {
     /// The location at `addr`, added if new.
     #[inline]
     pub(crate) fn location(&mut self, addr: u64) -> u32 {
+        if self.recent.is_empty() {
+            self.recent = vec![(u64::MAX, u32::MAX); RECENT];
+        }
+        let slot = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT_BITS)) as usize;
+        let (a, id) = self.recent[slot];
+        if a == addr && id != u32::MAX {
+            return id;
+        }
+        let id = self.location_slow(addr);
+        self.recent[slot] = (addr, id);
+        id
+    }
+
+    fn location_slow(&mut self, addr: u64) -> u32 {
         let next = self.locs.len() as u32;
         let id = *self.by_addr.entry(addr).or_insert(next);
         if id == next {
@@ -260,6 +280,7 @@ impl Legacy {
         let old = std::mem::take(&mut self.locs);
         self.locs = order.iter().map(|&i| old[i as usize].clone()).collect();
         self.by_addr.clear();
+        self.recent.clear();
     }
 
     /// The profile.proto message; `finalize` must have run.
@@ -310,7 +331,12 @@ impl Legacy {
         for (i, l) in self.locs.iter().enumerate() {
             locations.push(pb::Location {
                 id: i as u64 + 1,
-                mapping_id: self.loc_mapping.get(i).copied().flatten().map_or(0, |m| u64::from(m) + 1),
+                mapping_id: self
+                    .loc_mapping
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map_or(0, |m| u64::from(m) + 1),
                 address: if self.clear_addresses { 0 } else { l.address },
                 line: l
                     .line
@@ -383,7 +409,10 @@ pub(crate) fn looks_like_text(head: &[u8]) -> bool {
         // A character cut by the end of the first bytes.
         Err(e) => e.error_len().is_none(),
     };
-    utf8 && !head.is_empty() && head.iter().all(|&c| c >= 0x20 || matches!(c, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+    utf8 && !head.is_empty()
+        && head
+            .iter()
+            .all(|&c| c >= 0x20 || matches!(c, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
 }
 
 /// The first lines of `head` (at most `n`), as pprof's scanner splits them; the last may be cut by the end of
@@ -395,7 +424,7 @@ pub(crate) fn head_lines(head: &[u8], n: usize) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Reads a legacy profile of format `format` from `r` (whose first bytes were `detect`ed).
-pub(crate) fn parse<R: Read>(
+pub(crate) fn parse<R: Read + Send>(
     format: Format,
     r: R,
     max_bytes: u64,
@@ -477,10 +506,18 @@ pub(crate) const LOCK_RX: &str = concat!(
 /// Reads the rest of `lines` as the maps section (pprof's `parseAdditionalSections`: skip to the sentinel first).
 /// `at_sentinel` says the line last read was the sentinel already. Returns whether a sentinel was seen.
 pub(crate) fn read_maps<R: Read>(lines: &mut Lines<R>, p: &mut Legacy, at_sentinel: bool) -> Result<bool, LegacyError> {
+    let mut m = read_maps_into(lines, at_sentinel)?;
+    let seen = at_sentinel || !m.is_empty();
+    p.mappings.append(&mut m);
+    Ok(seen)
+}
+
+/// The mappings of the rest of `lines` (see [`read_maps`]).
+pub(crate) fn read_maps_into<R: Read>(lines: &mut Lines<R>, at_sentinel: bool) -> Result<Vec<Mapping>, LegacyError> {
     if !at_sentinel {
         loop {
             match lines.next_line()? {
-                None => return Ok(false),
+                None => return Ok(Vec::new()),
                 Some(l) if text::is_memory_map_sentinel(l.bytes) => break,
                 Some(_) => {}
             }
@@ -490,19 +527,24 @@ pub(crate) fn read_maps<R: Read>(lines: &mut Lines<R>, p: &mut Legacy, at_sentin
     while let Some(l) = lines.next_line()? {
         parser.line(l.bytes, l.no)?;
     }
-    p.mappings.append(&mut parser.mappings);
-    Ok(true)
+    Ok(parser.mappings)
 }
 
 /// Parses the addresses after `@` on a stack line: `0x`-hex tokens separated by spaces or tabs, each pushed as a
 /// frame minus `adjust` (1 for return addresses).
 #[inline]
-pub(crate) fn push_addresses(p: &mut Legacy, rest: &[u8], line_no: u64, adjust: impl Fn(usize, u64) -> u64) -> Result<(), LegacyError> {
-    for (i, tok) in text::tokens(rest).enumerate() {
-        let a = text::hex_address(tok).ok_or_else(|| bad_address(line_no, tok))?;
+pub(crate) fn push_addresses(
+    p: &mut Legacy,
+    rest: &[u8],
+    line_no: u64,
+    adjust: impl Fn(usize, u64) -> u64,
+) -> Result<(), LegacyError> {
+    let mut i = 0;
+    text::for_each_address(rest, |a| {
         p.push_frame(adjust(i, a));
-    }
-    Ok(())
+        i += 1;
+    })
+    .map_err(|tok| bad_address(line_no, tok))
 }
 
 /// The error for a token that is not a 64-bit `0x` address.

@@ -60,7 +60,10 @@ pub(crate) fn parse<R: Read>(mut lines: Lines<R>, p: &mut Legacy) -> Result<(), 
         }
         let n = lines.line_no();
         if !THREAD_START.is_match(&String::from_utf8_lossy(&line)) {
-            return Err(LegacyError::at(n, format!("expected a `--- Thread ...` line, found {}", text::quote(&line))));
+            return Err(LegacyError::at(
+                n,
+                format!("expected a `--- Thread ...` line, found {}", text::quote(&line)),
+            ));
         }
         let mark = p.stack_mark();
         let mut same_as_previous = false;
@@ -109,7 +112,10 @@ pub(crate) fn hex_numbers(s: &[u8], n: u64) -> Result<Vec<u64>, LegacyError> {
     let mut i = 0;
     while i + 2 < s.len() + 1 {
         if s[i] == b'0' && s.get(i + 1) == Some(&b'x') {
-            let digits = s[i + 2..].iter().take_while(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')).count();
+            let digits = s[i + 2..]
+                .iter()
+                .take_while(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                .count();
             if digits > 0 {
                 let tok = &s[i..i + 2 + digits];
                 out.push(text::hex_address(tok).ok_or_else(|| super::bad_address(n, tok))?);
