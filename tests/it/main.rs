@@ -14,6 +14,7 @@ mod go_top_goldens;
 mod gopclntab;
 mod gopclntab_corrupt;
 mod legacy_goldens;
+mod legacy_inputs;
 mod native_symbolize;
 mod peer_goldens;
 mod roundtrip;
