@@ -20,7 +20,7 @@ pub mod pb {
 pub use builder::ProfileBuilder;
 pub use decode::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MEMORY, LoadOptions, decode_bytes, read_input};
 pub use encode::{encode_gzip, write_atomic};
-pub use format::{Format, SourceInfo, decode_any, load};
+pub use format::{Format, SourceInfo, decode_any, decode_as, load};
 pub use index::IdIndex;
 pub use model::Profile;
 pub use validate::{Indices, validate};

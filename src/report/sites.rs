@@ -214,7 +214,9 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
 
     // Per location: the innermost line that is not an allocator/runtime frame (None: all of them are, or the
     // location has no lines).
-    let runtime_files = Regex::new(RUNTIME_FILES).expect("valid regexp");
+    static RUNTIME_FILES_RE: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(RUNTIME_FILES).expect("valid regexp"));
+    let runtime_files = &*RUNTIME_FILES_RE;
     let dropped_line = |ln: &crate::profile::pb::Line| {
         p.function_index(ln.function_id).is_some_and(|i| {
             let n = fn_names[i].as_str();

@@ -154,6 +154,15 @@ pub fn decode_any(data: &[u8], opts: &LoadOptions) -> Result<Profile> {
     decode_reader(data[..n].to_vec(), &data[n..], opts)
 }
 
+/// Reads `data` (not gzipped) with the reader of `format`, whatever its first bytes say: for tests and fuzzing of
+/// one reader. profile.proto goes to [`decode_bytes`].
+pub fn decode_as(data: &[u8], format: Format, opts: &LoadOptions) -> Result<Profile> {
+    if format == Format::Proto {
+        return decode_bytes(data, opts);
+    }
+    parse_legacy(format, data, opts)
+}
+
 /// Decodes `head` followed by the rest of `r`.
 fn decode_reader(head: Vec<u8>, mut r: impl Read + Send, opts: &LoadOptions) -> Result<Profile> {
     if head.is_empty() {

@@ -36,13 +36,14 @@ pub(crate) struct Lines<R> {
 }
 
 const CHUNK: usize = 256 << 10;
+const FIRST_CHUNK: usize = 16 << 10;
 
 impl<R: Read> Lines<R> {
     /// Lines of `r`, reading at most `limit` bytes in all.
     pub(crate) fn new(r: R, limit: u64) -> Lines<R> {
         Lines {
             r,
-            buf: vec![0; CHUNK],
+            buf: vec![0; FIRST_CHUNK],
             pos: 0,
             end: 0,
             eof: false,
@@ -68,7 +69,12 @@ impl<R: Read> Lines<R> {
             self.end -= self.pos;
             self.pos = 0;
         }
+        if self.buf.len() < CHUNK && self.total >= FIRST_CHUNK as u64 {
+            // A large input: read in bigger chunks (a small one never pays for the buffer).
+            self.buf.resize(CHUNK, 0);
+        }
         if self.end == self.buf.len() {
+            // A line longer than the buffer: double it.
             let grow = self.buf.len();
             self.buf
                 .try_reserve(grow)

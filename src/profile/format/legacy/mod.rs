@@ -159,6 +159,10 @@ impl Legacy {
     #[inline]
     pub(crate) fn location(&mut self, addr: u64) -> u32 {
         if self.recent.is_empty() {
+            // Worth its 256 KiB only for a large profile.
+            if self.locs.len() < 1024 {
+                return self.location_slow(addr);
+            }
             self.recent = vec![(u64::MAX, u32::MAX); RECENT];
         }
         let slot = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT_BITS)) as usize;
