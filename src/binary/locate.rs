@@ -312,6 +312,22 @@ mod tests {
     }
 
     #[test]
+    fn the_sysroot_replaces_the_root_of_absolute_mapping_paths() {
+        let mut loc = Locator::new(LocatorConfig {
+            debug_dirs: Vec::new(),
+            sysroot: Some(fixture("testdata/sysroot")),
+            ..LocatorConfig::default()
+        });
+        let c = loc.binary_candidates("/usr/lib/x86_64-linux-gnu/libc.so.6", "", false);
+        assert_eq!(c, vec![fixture("testdata/sysroot/usr/lib/x86_64-linux-gnu/libc.so.6")]);
+        let mut warnings = Vec::new();
+        let b = loc.find_binary("/app/legacy/bin/lheap", "", false, &mut warnings).unwrap();
+        assert_eq!(b.build_id(), Some("666f7b5683dd5c0aee91548bbdb6b1b3b78ca9d9"));
+        // Relative and pseudo paths are not under it.
+        assert!(loc.binary_candidates("[vdso]", "", false).is_empty());
+    }
+
+    #[test]
     fn the_opened_main_binary_is_reused_not_reopened() {
         let dir = tempfile::tempdir().unwrap();
         let copy = dir.path().join("heapdemo");
