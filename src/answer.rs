@@ -85,6 +85,8 @@ pub enum MappingStatus {
         binary: String,
         /// Its build ID ("" when it has none).
         build_id: String,
+        /// Where it (and its debug file) came from.
+        located: Box<crate::binary::Located>,
     },
     /// The mapping already had symbols and `force` was off.
     AlreadySymbolized,

@@ -81,6 +81,9 @@ pub struct SymArgs {
     /// (DIR/usr/lib/debug is searched for debug files before the default).
     #[arg(long, value_name = "DIR")]
     pub sysroot: Option<PathBuf>,
+    /// Never contact a debuginfod server ($DEBUGINFOD_URLS); files already in the debuginfod cache are used.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,7 +169,10 @@ pub struct InfoArgs {
     pub profile: PathBuf,
     #[command(flatten)]
     pub common: Common,
-    /// Where the mappings' files are found (their build IDs are shown when the profile has none).
+    /// Find each mapping's binary (and debug file) as the symbolizing commands do, and say where it came from.
+    /// (A legacy profile's mappings are always looked up: their build IDs are shown, the profile has none.)
+    #[arg(long)]
+    pub locate: bool,
     #[command(flatten)]
     pub sym: SymArgs,
 }
@@ -305,10 +311,13 @@ pub struct Addr2lineArgs {
     /// Directory to search for the files named in maps lines (repeatable).
     #[arg(long, value_name = "DIR")]
     pub search_path: Vec<PathBuf>,
-    /// Read all of standard input first and answer it as one sorted, parallel batch (fast for
-    /// many addresses; no coprocess use). Addresses given as arguments always are.
-    #[arg(long)]
+    /// Accepted for compatibility: standard input is always answered in sorted, parallel batches of whatever is
+    /// already readable.
+    #[arg(long, hide = true)]
     pub batch: bool,
+    /// Never contact a debuginfod server ($DEBUGINFOD_URLS); files already in the debuginfod cache are used.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// `--format` of the reports.

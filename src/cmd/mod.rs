@@ -3,12 +3,15 @@
 
 pub mod addr2line;
 pub mod legacy;
+pub mod progress;
 pub mod reports;
 pub mod symbolize;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
 
+use pprofsym::binary::debuginfod::{Debuginfod, DebuginfodOptions};
 use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::error::{Error, ErrorKind, Result, Warning};
 use pprofsym::profile::{self, LoadOptions, Profile};
@@ -81,6 +84,7 @@ pub fn symbolizer(main: Option<&Path>, a: &SymArgs) -> Result<Symbolizer> {
     } else if let Some(root) = &a.sysroot {
         locator.debug_dirs.insert(0, root.join("usr/lib/debug"));
     }
+    locator.debuginfod = debuginfod(a.offline);
     Ok(Symbolizer::new(SymbolizerOptions {
         locator,
         source: a.symbols.into(),
@@ -101,15 +105,35 @@ pub fn under_sysroot(bin: &Path, a: &SymArgs) -> std::path::PathBuf {
     bin.to_path_buf()
 }
 
+/// The debuginfod client configured by elfutils' variables (`DEBUGINFOD_URLS`, `DEBUGINFOD_CACHE_PATH`,
+/// `DEBUGINFOD_TIMEOUT`, …); `None` when `DEBUGINFOD_URLS` is unset or blank. `offline` keeps it off the network
+/// (the cache is still read). Downloads draw a progress bar when standard error is a terminal.
+pub fn debuginfod(offline: bool) -> Option<Arc<Debuginfod>> {
+    let mut opts = DebuginfodOptions::from_env(&|k| std::env::var(k).ok())?;
+    opts.offline = offline;
+    let mut d = Debuginfod::new(opts);
+    if std::io::stderr().is_terminal() {
+        d = d.with_progress(Arc::new(progress::DownloadBar::default()));
+    }
+    Some(Arc::new(d))
+}
+
 /// Symbolizes `p` in memory when binaries were named (positional main binary, `--binary`, `--search-path`,
-/// `--sysroot`) or when it was read from a legacy format (which never carries symbols; its mapping paths are
-/// tried, as pprof tries them); otherwise returns it unchanged. Go `debug=1` texts then get the names of their `#`
-/// comment lines for what is still unnamed.
+/// `--sysroot`), debuginfod is set up (`DEBUGINFOD_URLS`), or it was read from a legacy format (which never
+/// carries symbols; its mapping paths are tried, as pprof tries them); otherwise returns it unchanged. Go `debug=1`
+/// texts then get the names of their `#` comment lines for what is still unnamed.
 pub fn symbolize_for_report(p: Profile, main: Option<&Path>, a: &SymArgs) -> Result<Profile> {
+    let debuginfod = std::env::var("DEBUGINFOD_URLS").is_ok_and(|v| !v.trim().is_empty());
     // A legacy profile whose maps name files (Go's debug=1 texts name none).
     let legacy = p.source().format != pprofsym::profile::Format::Proto
         && p.pb().mapping.iter().any(|m| p.str(m.filename).starts_with('/'));
-    if main.is_none() && a.binaries.is_empty() && a.search_path.is_none() && a.sysroot.is_none() && !legacy {
+    if main.is_none()
+        && a.binaries.is_empty()
+        && a.search_path.is_none()
+        && a.sysroot.is_none()
+        && !legacy
+        && !debuginfod
+    {
         return Ok(comment_names(p)?.0);
     }
     let out = symbolize_loaded(p, main, a)?;

@@ -2,13 +2,11 @@
 
 use regex::Regex;
 
-use pprofsym::addr::{FileOffset, RuntimeAddr};
+use pprofsym::answer::MappingStatus;
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
-use pprofsym::profile::{Profile, pb};
 use pprofsym::report::render::{render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, TopOptions};
-use pprofsym::symbolize::MappingInfo;
-use pprofsym::symbolize::profile::resolve_profile;
+use pprofsym::symbolize::profile::{locate_mappings, resolve_profile};
 
 use super::{comment_names, emit, format, load, symbolize_for_report, symbolizer, warn};
 use crate::cli::{AddrsArgs, InfoArgs, SitesArgs, TopArgs};
@@ -16,44 +14,31 @@ use crate::cli::{AddrsArgs, InfoArgs, SitesArgs, TopArgs};
 /// `pprofsym info`.
 pub fn info(a: InfoArgs) -> Result<()> {
     let p = load(&a.profile, &a.common)?;
-    let mut i = report::info(&p);
+    let mut info = report::info(&p);
     // Legacy maps carry no build IDs: show those of the files the mappings resolve to.
-    if p.pb()
+    let legacy = p
+        .pb()
         .mapping
         .iter()
-        .any(|m| p.str(m.build_id).is_empty() && !p.str(m.filename).is_empty())
-    {
+        .any(|m| p.str(m.build_id).is_empty() && p.str(m.filename).starts_with('/'))
+        && p.source().format != pprofsym::profile::Format::Proto;
+    if a.locate || legacy {
         let mut sym = symbolizer(None, &a.sym)?;
-        let found: Vec<Option<(String, String)>> = p
-            .pb()
-            .mapping
+        let found = locate_mappings(&p, &mut sym);
+        let ids: Vec<Option<(String, String)>> = found
             .iter()
-            .enumerate()
-            .map(|(mi, m)| {
-                let info = mapping_info(&p, m, mi == 0);
-                if !p.str(m.build_id).is_empty() || info.is_unsymbolizable() || info.filename.is_empty() {
-                    return None;
-                }
-                let h = sym.binary_for(&info)?;
-                let b = sym.binary(h);
-                Some((b.path().display().to_string(), b.build_id()?.to_string()))
+            .map(|st| match st {
+                MappingStatus::Symbolized { binary, build_id, .. } => Some((binary.clone(), build_id.clone())),
+                _ => None,
             })
             .collect();
-        i.add_found_build_ids(&found);
+        info.add_found_build_ids(&ids);
+        if a.locate {
+            info.set_located(found);
+            warn("pprofsym: ", &sym.take_warnings());
+        }
     }
-    emit(&render_info(&i, format(&a.common)))
-}
-
-/// The symbolizer's view of mapping `m`.
-fn mapping_info<'a>(p: &'a Profile, m: &pb::Mapping, is_main: bool) -> MappingInfo<'a> {
-    MappingInfo {
-        start: RuntimeAddr(m.memory_start),
-        limit: RuntimeAddr(m.memory_limit),
-        offset: FileOffset(m.file_offset),
-        filename: p.str(m.filename),
-        build_id: p.str(m.build_id),
-        is_main,
-    }
+    emit(&render_info(&info, format(&a.common)))
 }
 
 /// `pprofsym top`.

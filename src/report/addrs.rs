@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::answer::{Frame, LocationAnswer, MappingStatus, Resolution};
+use crate::binary::Located;
 use crate::profile::Profile;
 
 /// How the profile's own frames compare with the binary's.
@@ -97,22 +98,22 @@ pub struct AddrsReport {
     pub neither: usize,
     /// Warnings from binary lookup.
     pub warnings: Vec<String>,
-    /// The binary each looked-up mapping resolved to, with its build ID.
-    pub mappings: Vec<AddrMapping>,
+    /// For each mapping that was looked up: the binary used and where it came from, or that none was found.
+    pub binaries: Vec<MappingBinary>,
 }
 
-/// A mapping and the binary found for it.
+/// The binary of one mapping, as `addrs` lists them under its table.
 #[derive(Debug, Clone, Serialize)]
-pub struct AddrMapping {
+pub struct MappingBinary {
     /// Mapping id.
-    pub id: u64,
-    /// File the mapping names.
-    pub file: String,
-    /// The binary used.
-    pub binary: String,
-    /// The build ID: the profile's, else the binary's (legacy maps carry none).
+    pub mapping_id: u64,
+    /// Mapping file.
+    pub mapping_file: String,
+    /// The binary used and where it came from; `None`: no binary was found.
+    pub located: Option<Located>,
+    /// The build ID: the profile's, else the binary's (legacy maps carry none); "" when neither has one.
     pub build_id: String,
-    /// The build ID was read from the binary, the profile has none.
+    /// The build ID was read from the binary: the profile has none.
     pub build_id_from_file: bool,
 }
 
@@ -203,30 +204,28 @@ pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
         rows.push(row);
     }
     let count = |a: Agreement| rows.iter().filter(|r| r.agreement == a).count();
-    let mappings = pb
+    let binaries = pb
         .mapping
         .iter()
         .zip(&res.mappings)
-        .filter_map(|(m, st)| match st {
-            MappingStatus::Symbolized { binary, build_id } => {
-                let own = p.str(m.build_id);
-                Some(AddrMapping {
-                    id: m.id,
-                    file: p.str(m.filename).to_string(),
-                    binary: binary.clone(),
-                    build_id: if own.is_empty() {
-                        build_id.clone()
-                    } else {
-                        own.to_string()
-                    },
-                    build_id_from_file: own.is_empty() && !build_id.is_empty(),
-                })
-            }
-            _ => None,
+        .filter_map(|(m, st)| {
+            let (located, file_id) = match st {
+                MappingStatus::Symbolized { located, build_id, .. } => (Some((**located).clone()), build_id.as_str()),
+                MappingStatus::NoBinary => (None, ""),
+                _ => return None,
+            };
+            let own = p.str(m.build_id);
+            Some(MappingBinary {
+                mapping_id: m.id,
+                mapping_file: p.str(m.filename).to_string(),
+                located,
+                build_id: if own.is_empty() { file_id } else { own }.to_string(),
+                build_id_from_file: own.is_empty() && !file_id.is_empty(),
+            })
         })
         .collect();
     AddrsReport {
-        mappings,
+        binaries,
         agree: count(Agreement::Agree),
         differ: count(Agreement::Differ),
         profile_only: count(Agreement::ProfileOnly),

@@ -52,22 +52,33 @@ impl SymbolTable {
             if name.is_empty() {
                 continue;
             }
-            syms.push(Sym {
-                addr: s.address(),
-                size: s.size(),
-                name: name.to_string(),
-                kind,
-            });
+            syms.push((
+                Sym {
+                    addr: s.address(),
+                    size: s.size(),
+                    name: name.to_string(),
+                    kind,
+                },
+                s.is_global(),
+            ));
         }
         // Sort by address; among aliases (identical code folded by the linker, C aliases) keep the one
-        // llvm-symbolizer reports: the largest size, then the last in table order (it stable-sorts by (address,
-        // size) and keeps the last of each address; e.g. `__libc_calloc` over `calloc` and `tc_calloc` in
-        // libtcmalloc's .dynsym).
-        let mut indexed: Vec<(usize, Sym)> = syms.into_iter().enumerate().collect();
-        indexed.sort_by(|(ia, a), (ib, b)| a.addr.cmp(&b.addr).then(b.size.cmp(&a.size)).then(ib.cmp(ia)));
-        let mut syms: Vec<Sym> = indexed.into_iter().map(|(_, s)| s).collect();
-        syms.dedup_by(|b, a| a.addr == b.addr && a.size == b.size);
-        SymbolTable { syms }
+        // llvm-symbolizer reports: the largest size, then a global symbol before a local one (gcc's
+        // `f.localalias` for a recursive `f` compiled with -fPIC), then the last in table order (it stable-sorts
+        // and keeps the last of each address; e.g. `__libc_calloc` over `calloc` and `tc_calloc` in libtcmalloc's
+        // .dynsym).
+        let mut syms: Vec<(usize, (Sym, bool))> = syms.into_iter().enumerate().collect();
+        syms.sort_by(|(ia, (a, ag)), (ib, (b, bg))| {
+            a.addr
+                .cmp(&b.addr)
+                .then(b.size.cmp(&a.size))
+                .then(bg.cmp(ag))
+                .then(ib.cmp(ia))
+        });
+        syms.dedup_by(|(_, (b, _)), (_, (a, _))| a.addr == b.addr && a.size == b.size);
+        SymbolTable {
+            syms: syms.into_iter().map(|(_, (s, _))| s).collect(),
+        }
     }
 
     /// Number of symbols kept.

@@ -10,6 +10,8 @@ mod addr2line;
 mod addrs;
 mod bad_input;
 mod cli;
+mod debuginfod;
+mod fidelity;
 mod go_top_goldens;
 mod gopclntab;
 mod gopclntab_corrupt;
