@@ -256,3 +256,37 @@ fn go_debug1_block_matches_its_proto_and_the_documented_differences_hold() {
     assert!(goroutine.iter().any(|l| l.contains("<unknown>")), "{goroutine:?}");
     assert!(goroutine.iter().any(|l| l.contains("main.parkOnChan")), "{goroutine:?}");
 }
+
+/// jemalloc's own `jeprof --text` (kept in `testdata/legacy/jeprof`) reads the same totals from each native dump:
+/// its `Total: X MB` is our inuse (or, with `--alloc_space`, alloc) space in MiB, to the tenth it prints.
+#[test]
+fn jemalloc_totals_equal_jeprofs() {
+    let dir = path("testdata/legacy");
+    let manifest = std::fs::read_to_string(dir.join("jeprof/MANIFEST.tsv")).unwrap();
+    let mut n = 0;
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let cmd: Vec<&str> = cols[1].split_whitespace().collect();
+        let profile = *cmd.last().unwrap();
+        if !cmd.contains(&"--text") || profile.contains(".gperf") {
+            continue;
+        }
+        let want = std::fs::read_to_string(dir.join(format!("jeprof/{}.txt", cols[0]))).unwrap();
+        let total: f64 = want
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("Total: "))
+            .and_then(|l| l.strip_suffix(" MB"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let data = std::fs::read(dir.join(profile)).unwrap();
+        let p = decode_any(&data, &LoadOptions::default()).unwrap();
+        let index = if cmd.contains(&"--alloc_space") { "alloc_space" } else { "inuse_space" };
+        let i = p.sample_index(Some(index)).unwrap();
+        let ours: i64 = p.pb().sample.iter().map(|s| s.value[i]).sum();
+        assert_eq!(format!("{:.1}", ours as f64 / 1048576.0), format!("{total:.1}"), "{}", cols[0]);
+        n += 1;
+    }
+    assert_eq!(n, 8);
+}
