@@ -83,6 +83,8 @@ pub enum MappingStatus {
     Symbolized {
         /// The file used.
         binary: String,
+        /// Its build ID ("" when it has none).
+        build_id: String,
         /// Where it (and its debug file) came from.
         located: Box<crate::binary::Located>,
     },

@@ -31,6 +31,10 @@ pub enum Command {
     Addrs(AddrsArgs),
     /// Addresses to function, file and line, as GNU addr2line (plus --format json, runtime addresses via --maps/--pid).
     Addr2line(Addr2lineArgs),
+    /// Print a profile as `go tool pprof -raw` does (pprof's Profile.String()), symbolized like pprof.
+    Raw(RawArgs),
+    /// Convert a profile in any format we read (legacy text, CPU, jemalloc, Go debug=1) to profile.proto.
+    Convert(ConvertArgs),
 }
 
 /// Options every report shares.
@@ -73,9 +77,58 @@ pub struct SymArgs {
     /// path (for reproducible output on machines whose system libraries differ).
     #[arg(long)]
     pub no_mapping_paths: bool,
+    /// A copy of the profiled machine's files: absolute mapping paths are looked up under DIR instead of /
+    /// (DIR/usr/lib/debug is searched for debug files before the default).
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
     /// Never contact a debuginfod server ($DEBUGINFOD_URLS); files already in the debuginfod cache are used.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RawArgs {
+    /// Profile file (any format we read); `-` reads standard input.
+    pub profile: PathBuf,
+    /// The main executable: names the first mapping's file, as in `go tool pprof -raw BINARY PROFILE`.
+    pub binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub sym: SymArgs,
+    /// Symbolize as pprof does (local), or print the profile as read (none, as pprof's -symbolize=none; Go
+    /// debug=1 comment names are not used either).
+    #[arg(long, default_value = "local", value_name = "MODE")]
+    pub symbolize: SymbolizeMode,
+    /// Refuse profiles that decompress to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
+    pub max_decompressed: u64,
+    /// Refuse profiles whose decoded form would take more than this many bytes of memory.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_MEMORY)]
+    pub max_memory: u64,
+}
+
+/// `raw --symbolize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SymbolizeMode {
+    /// Symbolize from local binaries.
+    #[default]
+    Local,
+    /// Do not symbolize.
+    None,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Profile file (any format we read); `-` reads standard input.
+    pub profile: PathBuf,
+    /// Output file (gzipped profile.proto), written atomically.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: PathBuf,
+    /// Refuse profiles that decompress to more than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
+    pub max_decompressed: u64,
+    /// Refuse profiles whose decoded form would take more than this many bytes of memory.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_MEMORY)]
+    pub max_memory: u64,
 }
 
 #[derive(Debug, Args)]
@@ -112,11 +165,12 @@ pub struct AddrsArgs {
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Profile file (profile.proto, gzipped or not); `-` reads standard input.
+    /// Profile file (profile.proto, gzipped or not, or a legacy format); `-` reads standard input.
     pub profile: PathBuf,
     #[command(flatten)]
     pub common: Common,
     /// Find each mapping's binary (and debug file) as the symbolizing commands do, and say where it came from.
+    /// (A legacy profile's mappings are always looked up: their build IDs are shown, the profile has none.)
     #[arg(long)]
     pub locate: bool,
     #[command(flatten)]

@@ -27,6 +27,8 @@ fn main() -> ExitCode {
         Command::Symbolize(a) => cmd::symbolize::run(a),
         Command::Addrs(a) => cmd::reports::addrs(a),
         Command::Addr2line(a) => cmd::addr2line::main(a),
+        Command::Raw(a) => cmd::legacy::raw(a),
+        Command::Convert(a) => cmd::legacy::convert(a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,7 @@
 //!    every file in `dir/<id>/`, `dir/<full path>/<id>`, `dir/<id[:2]>/<id[2:]>.debug`;
 //!    then `dir/<basename>`, `dir/<full path>`, `dir/<full path>.debug`,
 //!    `dir/<path dir>/.debug/<basename>.debug`, `dir/usr/lib/debug/<path dir>/<basename>.debug`;
-//! 5. the mapping's own path;
+//! 5. the mapping's own path (under the sysroot when one is set);
 //! 6. for each debug root, `<root>/.build-id/<id[:2]>/<id[2:]>` and the same with `.debug`;
 //! 7. after every local file failed: debuginfod ([`LocatorConfig::debuginfod`]), by build ID
 //!    ([`Locator::fetch_binaries`], [`Locator::fetch_debug_files`], used by the symbolizer for many files at once).
@@ -51,6 +51,9 @@ pub struct LocatorConfig {
     pub debug_dirs: Vec<PathBuf>,
     /// Try the path recorded in the mapping itself (default true).
     pub use_mapping_path: bool,
+    /// A copy of the profiled machine's files: an absolute mapping path is tried under this directory instead
+    /// of as it is (`--sysroot`).
+    pub sysroot: Option<PathBuf>,
     /// The debuginfod client asked after local files fail (`None`: no debuginfod).
     pub debuginfod: Option<Arc<Debuginfod>>,
 }
@@ -64,6 +67,7 @@ impl Default for LocatorConfig {
             search_path: Vec::new(),
             debug_dirs: vec![PathBuf::from("/usr/lib/debug")],
             use_mapping_path: true,
+            sysroot: None,
             debuginfod: None,
         }
     }
@@ -194,7 +198,9 @@ impl Locator {
                 out.push(under(&under(dir, "usr/lib/debug"), parent).join(format!("{base}.debug")));
             }
         }
-        if self.cfg.use_mapping_path && filename.starts_with('/') {
+        if let Some(root) = self.cfg.sysroot.as_ref().filter(|_| filename.starts_with('/')) {
+            out.push(under(root, filename));
+        } else if self.cfg.use_mapping_path && filename.starts_with('/') {
             out.push(PathBuf::from(filename));
         }
         if build_id.len() >= 2 {
@@ -369,6 +375,24 @@ mod tests {
         let err = cfg.open_main_binary(&bad).unwrap_err();
         assert_eq!(err.to_string(), format!("{}: not an ELF file", bad.display()));
         assert!(cfg.main_binary.is_none() && cfg.opened_main_binary.is_none());
+    }
+
+    #[test]
+    fn the_sysroot_replaces_the_root_of_absolute_mapping_paths() {
+        let mut loc = Locator::new(LocatorConfig {
+            debug_dirs: Vec::new(),
+            sysroot: Some(fixture("testdata/sysroot")),
+            ..LocatorConfig::default()
+        });
+        let c = loc.binary_candidates("/usr/lib/x86_64-linux-gnu/libc.so.6", "", false);
+        assert_eq!(c, vec![fixture("testdata/sysroot/usr/lib/x86_64-linux-gnu/libc.so.6")]);
+        let mut warnings = Vec::new();
+        let b = loc
+            .find_binary("/app/legacy/bin/lheap", "", false, &mut warnings)
+            .unwrap();
+        assert_eq!(b.build_id(), Some("666f7b5683dd5c0aee91548bbdb6b1b3b78ca9d9"));
+        // Relative and pseudo paths are not under it.
+        assert!(loc.binary_candidates("[vdso]", "", false).is_empty());
     }
 
     #[test]

@@ -20,6 +20,11 @@ pub enum Origin {
     },
     /// The path recorded in the profile's mapping.
     MappingPath,
+    /// The path recorded in the profile's mapping, under `--sysroot`.
+    Sysroot {
+        /// The sysroot.
+        dir: PathBuf,
+    },
     /// A global debug directory (`/usr/lib/debug`, `--debug-dir`).
     DebugDir {
         /// The debug directory.
@@ -50,6 +55,7 @@ impl fmt::Display for Origin {
             Origin::Explicit => f.write_str("--binary"),
             Origin::SearchPath { dir } => write!(f, "search path {}", dir.display()),
             Origin::MappingPath => f.write_str("mapping path"),
+            Origin::Sysroot { dir } => write!(f, "sysroot {}", dir.display()),
             Origin::DebugDir { dir } => write!(f, "debug dir {}", dir.display()),
             Origin::Debuglink => f.write_str("debuglink"),
             Origin::Debuginfod { url } => write!(f, "debuginfod {url}"),
@@ -98,6 +104,12 @@ impl Origin {
             Origin::Explicit
         } else if let Some(dir) = cfg.search_path.iter().find(|d| path.starts_with(d)) {
             Origin::SearchPath { dir: dir.clone() }
+        } else if let Some(dir) = cfg
+            .sysroot
+            .as_ref()
+            .filter(|d| filename.starts_with('/') && path == d.join(filename.trim_start_matches('/')))
+        {
+            Origin::Sysroot { dir: dir.clone() }
         } else if cfg.use_mapping_path && path == std::path::Path::new(filename) {
             Origin::MappingPath
         } else if let Some(dir) = cfg.debug_dirs.iter().find(|d| path.starts_with(d)) {

@@ -2,22 +2,41 @@
 
 use regex::Regex;
 
+use pprofsym::answer::MappingStatus;
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::report::render::{render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, Filters, Granularity, SiteOptions, TopOptions};
 use pprofsym::symbolize::profile::{locate_mappings, resolve_profile};
 
-use super::{emit, format, load, symbolize_for_report, symbolizer, warn};
+use super::{comment_names, emit, format, load, symbolize_for_report, symbolizer, warn};
 use crate::cli::{AddrsArgs, InfoArgs, SitesArgs, TopArgs};
 
 /// `pprofsym info`.
 pub fn info(a: InfoArgs) -> Result<()> {
     let p = load(&a.profile, &a.common)?;
     let mut info = report::info(&p);
-    if a.locate {
+    // Legacy maps carry no build IDs: show those of the files the mappings resolve to.
+    let legacy = p
+        .pb()
+        .mapping
+        .iter()
+        .any(|m| p.str(m.build_id).is_empty() && p.str(m.filename).starts_with('/'))
+        && p.source().format != pprofsym::profile::Format::Proto;
+    if a.locate || legacy {
         let mut sym = symbolizer(None, &a.sym)?;
-        info.set_located(locate_mappings(&p, &mut sym));
-        warn("pprofsym: ", &sym.take_warnings());
+        let found = locate_mappings(&p, &mut sym);
+        let ids: Vec<Option<(String, String)>> = found
+            .iter()
+            .map(|st| match st {
+                MappingStatus::Symbolized { binary, build_id, .. } => Some((binary.clone(), build_id.clone())),
+                _ => None,
+            })
+            .collect();
+        info.add_found_build_ids(&ids);
+        if a.locate {
+            info.set_located(found);
+            warn("pprofsym: ", &sym.take_warnings());
+        }
     }
     emit(&render_info(&info, format(&a.common)))
 }
@@ -83,7 +102,7 @@ pub fn sites(a: SitesArgs) -> Result<()> {
 
 /// `pprofsym addrs`.
 pub fn addrs(a: AddrsArgs) -> Result<()> {
-    let p = load(&a.profile, &a.common)?;
+    let (p, _) = comment_names(load(&a.profile, &a.common)?)?;
     let mut sym = symbolizer(a.main_binary.as_deref(), &a.sym)?;
     let res = resolve_profile(&p, &mut sym, true);
     let r = report::addrs::addrs(&p, &res);

@@ -56,14 +56,6 @@ pub fn read_input(path: &Path) -> Result<(String, Vec<u8>)> {
     }
 }
 
-/// Loads, decodes and validates the profile at `path` (`-` for stdin).
-///
-/// Errors name the file (or `<stdin>`) and say what is wrong in one line.
-pub fn load(path: &Path, opts: &LoadOptions) -> Result<Profile> {
-    let (name, data) = read_input(path)?;
-    decode_bytes(&data, opts).map_err(|e| e.context(name))
-}
-
 /// Decodes profile bytes (gzipped or plain protobuf, detected by content) and validates them.
 /// The error is a one-line description without the file name.
 ///

@@ -5,6 +5,7 @@
 mod builder;
 mod decode;
 mod encode;
+pub mod format;
 mod index;
 mod model;
 pub mod names;
@@ -17,8 +18,9 @@ pub mod pb {
 }
 
 pub use builder::ProfileBuilder;
-pub use decode::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MEMORY, LoadOptions, decode_bytes, load, read_input};
+pub use decode::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MEMORY, LoadOptions, decode_bytes, read_input};
 pub use encode::{encode_gzip, write_atomic};
+pub use format::{Format, SourceInfo, decode_any, decode_as, load};
 pub use index::IdIndex;
 pub use model::Profile;
 pub use validate::{Indices, validate};

@@ -2,6 +2,7 @@
 
 use std::sync::OnceLock;
 
+use super::format::SourceInfo;
 use super::index::IdIndex;
 use super::names::{DemangleMode, display_name};
 use super::pb;
@@ -18,6 +19,8 @@ pub struct Profile {
     locations: IdIndex,
     /// The name pprof shows for each function, made on first use (see [`Profile::display_names`]).
     display_names: OnceLock<Vec<String>>,
+    /// The format it was read from.
+    source: SourceInfo,
 }
 
 impl Profile {
@@ -34,7 +37,19 @@ impl Profile {
             functions,
             locations,
             display_names: OnceLock::new(),
+            source: SourceInfo::default(),
         })
+    }
+
+    /// The format this profile was read from (profile.proto unless set by a legacy reader).
+    pub fn source(&self) -> &SourceInfo {
+        &self.source
+    }
+
+    /// The same profile, marked as read from `source`.
+    pub fn with_source(mut self, source: SourceInfo) -> Profile {
+        self.source = source;
+        self
     }
 
     /// The underlying message.

@@ -111,6 +111,10 @@ pub struct MappingBinary {
     pub mapping_file: String,
     /// The binary used and where it came from; `None`: no binary was found.
     pub located: Option<Located>,
+    /// The build ID: the profile's, else the binary's (legacy maps carry none); "" when neither has one.
+    pub build_id: String,
+    /// The build ID was read from the binary: the profile has none.
+    pub build_id_from_file: bool,
 }
 
 fn from_frame(f: &Frame) -> FrameText {
@@ -205,15 +209,18 @@ pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
         .iter()
         .zip(&res.mappings)
         .filter_map(|(m, st)| {
-            let located = match st {
-                MappingStatus::Symbolized { located, .. } => Some((**located).clone()),
-                MappingStatus::NoBinary => None,
+            let (located, file_id) = match st {
+                MappingStatus::Symbolized { located, build_id, .. } => (Some((**located).clone()), build_id.as_str()),
+                MappingStatus::NoBinary => (None, ""),
                 _ => return None,
             };
+            let own = p.str(m.build_id);
             Some(MappingBinary {
                 mapping_id: m.id,
                 mapping_file: p.str(m.filename).to_string(),
                 located,
+                build_id: if own.is_empty() { file_id } else { own }.to_string(),
+                build_id_from_file: own.is_empty() && !file_id.is_empty(),
             })
         })
         .collect();

@@ -20,7 +20,27 @@ fn anchored(parts: &[&str]) -> Option<Result<Regex, regex::Error>> {
     if parts.is_empty() {
         return None;
     }
-    Some(Regex::new(&format!("^({})$", parts.join("|"))))
+    Some(compile_cached(&format!("^({})$", parts.join("|"))))
+}
+
+/// Compiles `pattern`, or clones the compiled copy made before (legacy profiles carry pprof's long allocator list,
+/// which each report of a run would otherwise compile again).
+fn compile_cached(pattern: &str) -> Result<Regex, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(r) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(r);
+    }
+    let r = Regex::new(pattern)?;
+    if let Ok(mut c) = cache.lock() {
+        if c.len() >= 16 {
+            c.clear();
+        }
+        c.insert(pattern.to_string(), r.clone());
+    }
+    Ok(r)
 }
 
 impl FrameFilter {

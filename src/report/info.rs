@@ -37,6 +37,9 @@ pub struct MappingInfo {
     pub build_id: String,
     /// `[FN][FL][LN][IN]` flags that are set.
     pub flags: String,
+    /// The file found for the mapping, when its build ID was read from it (the profile had none: legacy maps
+    /// carry no build IDs); see [`Info::add_found_build_ids`].
+    pub build_id_file: Option<String>,
     /// Locations that refer to this mapping.
     pub locations: usize,
     /// The binary found for it and where it came from (`info --locate`).
@@ -50,6 +53,9 @@ pub struct MappingInfo {
 /// Everything `pprofsym info` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct Info {
+    /// The format the profile was read from, with its details (`jemalloc heap profile (heap_v2/524288, 3
+    /// threads)`).
+    pub format: String,
     /// Sample types, in order.
     pub sample_types: Vec<SampleTypeInfo>,
     /// `type/unit` of the period.
@@ -100,6 +106,22 @@ impl Info {
     }
 }
 
+impl Info {
+    /// Fills the build IDs the profile lacks from the files found for its mappings: `found[i]` is the file of
+    /// mapping `i` and its build ID, if one was found.
+    pub fn add_found_build_ids(&mut self, found: &[Option<(String, String)>]) {
+        for (m, f) in self.mappings.iter_mut().zip(found) {
+            if let Some((path, id)) = f
+                && m.build_id.is_empty()
+                && !id.is_empty()
+            {
+                m.build_id = id.clone();
+                m.build_id_file = Some(path.clone());
+            }
+        }
+    }
+}
+
 /// Summarizes `p`.
 pub fn info(p: &Profile) -> Info {
     let pb = p.pb();
@@ -145,6 +167,7 @@ pub fn info(p: &Profile) -> Info {
                 file: p.str(m.filename).into(),
                 build_id: p.str(m.build_id).into(),
                 flags,
+                build_id_file: None,
                 locations,
                 located: None,
                 searched: false,
@@ -157,7 +180,24 @@ pub fn info(p: &Profile) -> Info {
         .map(|t| format!("{}/{}", p.str(t.r#type), p.str(t.unit)))
         .filter(|s| s != "/")
         .unwrap_or_default();
+    let src = p.source();
+    let mut details: Vec<String> = Vec::new();
+    if !src.detail.is_empty() {
+        details.push(src.detail.clone());
+    }
+    if let Some(t) = src.threads {
+        details.push(format!("{t} thread{}", if t == 1 { "" } else { "s" }));
+    }
+    if let Some(c) = &src.comment_frames {
+        details.push(format!("{} PCs named by # comments", c.len()));
+    }
+    let format = if details.is_empty() {
+        src.format.describe().to_string()
+    } else {
+        format!("{} ({})", src.format.describe(), details.join(", "))
+    };
     Info {
+        format,
         sample_types,
         period_type,
         period: pb.period,

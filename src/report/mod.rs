@@ -6,6 +6,7 @@ pub mod graph;
 pub mod info;
 pub mod labels;
 pub mod measure;
+pub mod raw;
 pub mod render;
 pub mod sites;
 pub mod top;

@@ -261,6 +261,9 @@ pub fn render_info(i: &Info, f: Format) -> String {
         }
         Format::Table | Format::Text => {
             let mut out = String::new();
+            if i.format != crate::profile::Format::Proto.describe() {
+                out.push_str(&format!("Format: {}\n", i.format));
+            }
             out.push_str("Sample types:\n");
             for t in &i.sample_types {
                 let total = if t.unit == "bytes" {
@@ -307,13 +310,29 @@ pub fn render_info(i: &Info, f: Format) -> String {
                         format!("{:#x}-{:#x}", m.start, m.limit),
                         format!("{:#x}", m.offset),
                         m.file.clone(),
-                        m.build_id.clone(),
+                        if m.build_id_file.is_some() {
+                            format!("{}*", m.build_id)
+                        } else {
+                            m.build_id.clone()
+                        },
                         m.flags.clone(),
                         m.locations.to_string(),
                     ]);
                 }
                 out.push_str(&t.to_string());
                 out.push('\n');
+                let found: Vec<String> = i
+                    .mappings
+                    .iter()
+                    .filter_map(|m| m.build_id_file.as_ref().map(|f| format!("  {}: {f}", m.id)))
+                    .collect();
+                if !found.is_empty() {
+                    out.push_str("* build ID read from the file found for the mapping (the profile has none):\n");
+                    for l in found {
+                        out.push_str(&l);
+                        out.push('\n');
+                    }
+                }
             }
             if i.located {
                 out.push_str("Binaries:\n");
@@ -409,7 +428,13 @@ pub fn render_addrs(r: &super::addrs::AddrsReport, f: Format) -> String {
             if !r.binaries.is_empty() {
                 binaries.push_str("Binaries:\n");
                 for b in &r.binaries {
-                    binaries.push_str(&located_line(b.mapping_id, &b.mapping_file, b.located.as_ref()));
+                    let mut line = located_line(b.mapping_id, &b.mapping_file, b.located.as_ref());
+                    if b.build_id_from_file {
+                        // Legacy maps carry no build IDs: show the binary's.
+                        line.pop();
+                        line.push_str(&format!(", build ID {} (read from the file)\n", b.build_id));
+                    }
+                    binaries.push_str(&line);
                 }
             }
             format!("{t}\n{binaries}{}\n", r.summary())

@@ -35,11 +35,21 @@ const ALLOC_DROP: &str = concat!(
 
 /// Source files of language runtimes and allocators: a frame from one of them is never an allocation site
 /// (Rust's standard library, libstdc++ headers, jemalloc's internal headers).
-const RUNTIME_FILES: &str =
-    r"^/rustc/[0-9a-f]+/library/|/library/(alloc|core|std)/src/|/include/c\+\+/|/jemalloc/internal/";
+const RUNTIME_FILES: &str = concat!(
+    r"^/rustc/[0-9a-f]+/library/|/library/(alloc|core|std)/src/|/include/c\+\+/|/jemalloc/internal/|",
+    // The Rust allocator crates' GlobalAlloc shims (named `alloc`, `alloc_zeroed` in line-tables-only DWARF).
+    r"^/rust/deps/|/(tikv-)?jemallocator-[0-9][^/]*/src/|/(tikv-)?jemalloc-sys-[0-9][^/]*/|/mimalloc-[0-9][^/]*/src/"
+);
 
 /// Runtime frames kept even though they match the drop list.
 const ALLOC_KEEP: &str = r"runtime\.panic|runtime\.reflectcall|runtime\.call[0-9]*";
+
+/// Whether `file` is an allocator's shared library (`libtcmalloc*.so*`, `libjemalloc*.so*`), whose frames are
+/// never allocation sites.
+pub fn is_allocator_library(file: &str) -> bool {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    (base.starts_with("libtcmalloc") || base.starts_with("libjemalloc")) && base.contains(".so")
+}
 
 /// Which column orders the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -204,7 +214,9 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
 
     // Per location: the innermost line that is not an allocator/runtime frame (None: all of them are, or the
     // location has no lines).
-    let runtime_files = Regex::new(RUNTIME_FILES).expect("valid regexp");
+    static RUNTIME_FILES_RE: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(RUNTIME_FILES).expect("valid regexp"));
+    let runtime_files = &*RUNTIME_FILES_RE;
     let dropped_line = |ln: &crate::profile::pb::Line| {
         p.function_index(ln.function_id).is_some_and(|i| {
             let n = fn_names[i].as_str();
@@ -215,6 +227,16 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
         .location
         .iter()
         .map(|loc| loc.line.iter().position(|ln| !dropped_line(ln)))
+        .collect();
+    // Locations inside the allocator's own library, named or not (Debian's libjemalloc and libtcmalloc are
+    // stripped: their frames have no names to match).
+    let in_allocator: Vec<bool> = pb
+        .location
+        .iter()
+        .map(|loc| {
+            p.mapping(loc.mapping_id)
+                .is_some_and(|m| is_allocator_library(p.str(m.filename)))
+        })
         .collect();
 
     let value = |s: &crate::profile::pb::Sample, c: Option<usize>| c.and_then(|i| s.value.get(i).copied());
@@ -245,7 +267,9 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
         // leaf, as pprof's pruning does.
         let site = locs.iter().find_map(|&li| {
             let loc = &pb.location[li];
-            if loc.line.is_empty() {
+            if in_allocator[li] {
+                None
+            } else if loc.line.is_empty() {
                 Some((li, None))
             } else {
                 first_kept[li].map(|k| (li, Some(k)))
@@ -260,7 +284,10 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
             Some((li, line)) => {
                 let loc = &pb.location[li];
                 let ln = line.and_then(|k| loc.line.get(k));
-                match ln.and_then(|ln| p.function_index(ln.function_id).map(|fi| (fi, ln.line))) {
+                let named = ln
+                    .and_then(|ln| p.function_index(ln.function_id).map(|fi| (fi, ln.line)))
+                    .filter(|&(fi, _)| !fn_names[fi].is_empty() || !p.str(pb.function[fi].filename).is_empty());
+                match named {
                     Some((fi, line)) => (
                         fn_names[fi].clone(),
                         p.str(pb.function[fi].filename).to_string(),

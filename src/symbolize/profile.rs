@@ -4,7 +4,8 @@
 //!
 //! Follows google/pprof's local symbolization: mappings that already carry symbols are skipped unless forced;
 //! pseudo mappings (`[vdso]`, …) are never symbolized; a non-empty frame list replaces `Location.line`
-//! (innermost first) and clears `is_folded`; functions are deduplicated by (name, system name, file, start line);
+//! (innermost first) and clears `is_folded` (an address the binary does not name gets one empty frame, as pprof's
+//! `??`); functions are deduplicated by (name, system name, file, start line);
 //! the mapping flags are set from what was found. Nothing else changes: sample values, labels, comments, period,
 //! time and runtime addresses are kept.
 
@@ -146,6 +147,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
         }
         mappings.push(MappingStatus::Symbolized {
             binary: sym.binary(h).path().display().to_string(),
+            build_id: sym.binary(h).build_id().unwrap_or("").to_string(),
             located: Box::new(sym.located(h).clone()),
         });
         batches.push((lis, batch));
@@ -188,6 +190,7 @@ pub fn locate_mappings(p: &Profile, sym: &mut Symbolizer) -> Vec<MappingStatus> 
             match sym.binary_for(m) {
                 Some(h) => MappingStatus::Symbolized {
                     binary: sym.binary(h).path().display().to_string(),
+                    build_id: sym.binary(h).build_id().unwrap_or("").to_string(),
                     located: Box::new(sym.located(h).clone()),
                 },
                 None => MappingStatus::NoBinary,
@@ -244,11 +247,31 @@ fn apply_answers<R: std::ops::Deref<Target = Resolved>>(
 
     for (li, answer) in answers.enumerate() {
         let Some(r) = answer else { continue };
-        if r.frames.is_empty() {
-            continue;
-        }
-        let mut lines = Vec::with_capacity(r.frames.len());
+        let mut lines = Vec::with_capacity(r.frames.len().max(1));
         let mut f = [false; 4];
+        if r.frames.is_empty() {
+            // The binary was found and the address placed in it, but nothing names it: as in pprof (whose
+            // llvm-symbolizer answers `??`), the location gets one frame with no name, file or line, shown as
+            // `[libc.so.6]`.
+            let empty = intern(&mut pb.string_table, "");
+            let id = *functions.entry((empty, empty, empty, 0)).or_insert_with(|| {
+                let id = next_fn;
+                next_fn += 1;
+                pb.function.push(pb::Function {
+                    id,
+                    name: empty,
+                    system_name: empty,
+                    filename: empty,
+                    start_line: 0,
+                });
+                id
+            });
+            lines.push(pb::Line {
+                function_id: id,
+                line: 0,
+                column: 0,
+            });
+        }
         for fr in &r.frames {
             let name = *names
                 .entry((ptr(&fr.system_name), ptr(&fr.function)))

@@ -64,17 +64,20 @@ impl SymbolTable {
         }
         // Sort by address; among aliases (identical code folded by the linker, C aliases) keep the one
         // llvm-symbolizer reports: the largest size, then a global symbol before a local one (gcc's
-        // `f.localalias` for a recursive `f` compiled with -fPIC), then the greatest name.
-        syms.sort_by(|(a, ag), (b, bg)| {
+        // `f.localalias` for a recursive `f` compiled with -fPIC), then the last in table order (it stable-sorts
+        // and keeps the last of each address; e.g. `__libc_calloc` over `calloc` and `tc_calloc` in libtcmalloc's
+        // .dynsym).
+        let mut syms: Vec<(usize, (Sym, bool))> = syms.into_iter().enumerate().collect();
+        syms.sort_by(|(ia, (a, ag)), (ib, (b, bg))| {
             a.addr
                 .cmp(&b.addr)
                 .then(b.size.cmp(&a.size))
                 .then(bg.cmp(ag))
-                .then_with(|| b.name.cmp(&a.name))
+                .then(ib.cmp(ia))
         });
-        syms.dedup_by(|(b, _), (a, _)| a.addr == b.addr && a.size == b.size);
+        syms.dedup_by(|(_, (b, _)), (_, (a, _))| a.addr == b.addr && a.size == b.size);
         SymbolTable {
-            syms: syms.into_iter().map(|(s, _)| s).collect(),
+            syms: syms.into_iter().map(|(_, (s, _))| s).collect(),
         }
     }
 

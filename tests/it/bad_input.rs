@@ -149,8 +149,10 @@ fn gzip_of_nothing() {
 
 #[test]
 fn plain_text() {
-    let text = std::fs::read(root().join("testdata/go/heap-rate1.debug1.txt")).unwrap();
-    assert_rejected("heap.txt", &text, "not a profile.proto message");
+    // Text that is no profile format (this crate's README): one line naming the formats we read.
+    let text = std::fs::read(root().join("README.md")).unwrap();
+    assert_rejected("notes.txt", &text, "unrecognized profile format");
+    assert_rejected("notes.txt", &text, "jemalloc heap_v2");
 }
 
 #[test]

@@ -15,6 +15,8 @@ mod fidelity;
 mod go_top_goldens;
 mod gopclntab;
 mod gopclntab_corrupt;
+mod legacy_goldens;
+mod legacy_inputs;
 mod native_symbolize;
 mod peer_goldens;
 mod roundtrip;
