@@ -23,3 +23,4 @@ mod symbolize_batch;
 mod symbolize_cli;
 mod symbolize_goldens;
 mod symbolize_profile;
+mod compare_merge;
