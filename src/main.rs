@@ -27,6 +27,11 @@ fn main() -> ExitCode {
         Command::Symbolize(a) => cmd::symbolize::run(a),
         Command::Addrs(a) => cmd::reports::addrs(a),
         Command::Addr2line(a) => cmd::addr2line::main(a),
+        Command::Merge(a) => cmd::compare::merge(*a),
+        Command::Diff(a) => cmd::compare::diff(*a),
+        Command::Traces(a) => cmd::compare::traces_cmd(*a),
+        Command::Folded(a) => cmd::compare::folded_cmd(*a),
+        Command::Flame(a) => cmd::compare::flame_cmd(*a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

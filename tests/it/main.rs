@@ -24,3 +24,4 @@ mod symbolize_cli;
 mod symbolize_goldens;
 mod symbolize_profile;
 mod compare_merge;
+mod compare_goldens;

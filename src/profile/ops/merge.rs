@@ -59,6 +59,8 @@ pub struct Merger {
     string_index: HashIndex,
     // Mappings, functions, locations.
     mappings: Vec<pb::Mapping>,
+    /// Per merged mapping: some input mapping with locations has set its symbol flags.
+    mapping_flags_set: Vec<bool>,
     mapping_keys: std::collections::HashMap<(u64, u64, u32), u64>,
     functions: Vec<pb::Function>,
     function_index: HashIndex,
@@ -88,6 +90,8 @@ pub struct AddOptions {
 struct InputMaps {
     strings: Vec<u32>,
     mappings: Vec<Option<(u64, u64)>>,
+    /// Per input mapping: its flags were combined into its merged mapping's.
+    flags_done: Vec<bool>,
     functions: Vec<u64>,
     locations: Vec<u64>,
 }
@@ -170,6 +174,7 @@ impl Merger {
         let mut maps = InputMaps {
             strings: vec![UNMAPPED; pb.string_table.len()],
             mappings: vec![None; pb.mapping.len()],
+            flags_done: vec![false; pb.mapping.len()],
             functions: vec![0; pb.function.len()],
             locations: vec![0; pb.location.len()],
         };
@@ -321,12 +326,33 @@ impl Merger {
                     build_id: build_id as i64,
                     ..src.clone()
                 });
+                self.mapping_flags_set.push(false);
                 self.mapping_keys.insert(key, id);
                 (id, 0)
             }
         };
         maps.mappings[mi] = Some(out);
         out
+    }
+
+    /// The symbol flags of merged mapping `id`: those of the input mappings that have locations in it, all of them
+    /// (pprof keeps the first input's flags even when that mapping has no locations, e.g. from an empty profile,
+    /// and then symbolizes the merged mapping again).
+    fn combine_flags(&mut self, id: u64, src: &pb::Mapping) {
+        let i = id as usize - 1;
+        let m = &mut self.mappings[i];
+        if self.mapping_flags_set[i] {
+            m.has_functions &= src.has_functions;
+            m.has_filenames &= src.has_filenames;
+            m.has_line_numbers &= src.has_line_numbers;
+            m.has_inline_frames &= src.has_inline_frames;
+        } else {
+            self.mapping_flags_set[i] = true;
+            m.has_functions = src.has_functions;
+            m.has_filenames = src.has_filenames;
+            m.has_line_numbers = src.has_line_numbers;
+            m.has_inline_frames = src.has_inline_frames;
+        }
     }
 
     fn map_function(&mut self, p: &Profile, maps: &mut InputMaps, fi: usize) -> u64 {
@@ -374,7 +400,14 @@ impl Merger {
         }
         let src = &p.pb().location[li];
         let (mapping_id, shift) = match p.mapping_index(src.mapping_id) {
-            Some(mi) => self.map_mapping(p, maps, mi),
+            Some(mi) => {
+                let m = self.map_mapping(p, maps, mi);
+                if !maps.flags_done[mi] {
+                    maps.flags_done[mi] = true;
+                    self.combine_flags(m.0, &p.pb().mapping[mi]);
+                }
+                m
+            }
             None => (0, 0),
         };
         let address = src.address.wrapping_add(shift);

@@ -1,0 +1,349 @@
+//! The commands that read several profiles or draw stacks: the inputs every report shares (profiles merged, bases
+//! subtracted, symbolized on the fly), `merge`, `diff`, `traces`, `folded` and `flame`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
+use pprofsym::profile::ops::{self, AddOptions, BaseMode, CompareOptions, Merger, Named};
+use pprofsym::profile::{self, LoadOptions, Profile, encode_gzip, write_atomic};
+use pprofsym::report::flame::{FlameOptions, flame_svg};
+use pprofsym::report::folded::{FoldedOptions, folded, render_text as render_folded};
+use pprofsym::report::graph::TagFilter;
+use pprofsym::report::growth::{GrowthOptions, growth};
+use pprofsym::report::render::render_growth;
+use pprofsym::report::traces::{TracesOptions, render_text as render_traces, traces};
+use pprofsym::report::{Filters, Granularity};
+
+use super::{emit, format, load_options, symbolize_for_report, warn};
+use crate::cli::{Bounds, DiffArgs, FlameArgs, FoldedArgs, InputArgs, MergeArgs, SelectArgs, SymArgs, TagArgs, TracesArgs};
+
+/// The positional inputs split into profiles and the main executable (a file that starts with an ELF header).
+pub struct Positional {
+    /// Profiles, in order.
+    pub profiles: Vec<PathBuf>,
+    /// The main executable, if one was given.
+    pub binary: Option<PathBuf>,
+}
+
+/// Splits `inputs` into profiles and at most one binary, telling them apart by content, as `go tool pprof` does.
+pub fn positional(inputs: &[PathBuf]) -> Result<Positional> {
+    let mut profiles = Vec::new();
+    let mut binaries = Vec::new();
+    for p in inputs {
+        if is_elf(p) {
+            binaries.push(p.clone());
+        } else {
+            profiles.push(p.clone());
+        }
+    }
+    if binaries.len() > 1 {
+        let names: Vec<String> = binaries.iter().map(|b| b.display().to_string()).collect();
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!(
+                "several binaries given ({}): name the main executable once and the others with --binary",
+                names.join(", ")
+            ),
+        ));
+    }
+    if profiles.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "no profile given"));
+    }
+    Ok(Positional {
+        profiles,
+        binary: binaries.pop(),
+    })
+}
+
+fn is_elf(p: &Path) -> bool {
+    if p.as_os_str() == "-" {
+        return false;
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == *b"\x7fELF")
+}
+
+/// Loads `paths` on the rayon pool, in order; `role` ("base") is added to the errors of bases.
+fn load_all(paths: &[PathBuf], opts: &LoadOptions, role: Option<&str>) -> Result<Vec<Named>> {
+    use rayon::prelude::*;
+    paths
+        .par_iter()
+        .map(|p| {
+            let loaded = profile::load(p, opts);
+            let loaded = match role {
+                Some(r) => loaded.context(r),
+                // A positional input is a profile or the main executable: say that it is neither.
+                None => loaded.map_err(|e| match e.kind() {
+                    ErrorKind::Format => Error::new(
+                        ErrorKind::Format,
+                        format!("{}: not an ELF file, nor a profile ({})", p.display(), inner_message(&e)),
+                    ),
+                    _ => e,
+                }),
+            };
+            loaded.map(|prof| Named::new(p.display().to_string(), prof))
+        })
+        .collect()
+}
+
+/// The error's text without its first layer (the file name that `load` puts first).
+fn inner_message(e: &Error) -> String {
+    let full = e.to_string();
+    match full.split_once(": ") {
+        Some((first, rest)) if first == e.message() => rest.to_string(),
+        _ => full,
+    }
+}
+
+/// What a report reads: the positional profiles merged, the bases merged and subtracted (pprof's `-base` or
+/// `-diff_base`), then symbolized when binaries are named. Returns the profile and the main binary.
+pub fn load_inputs(a: &InputArgs, bounds: Bounds, sym: &SymArgs) -> Result<(Named, Option<PathBuf>)> {
+    let pos = positional(&a.inputs)?;
+    let opts = load_options(bounds.max_decompressed, bounds.max_memory);
+    let (bases, mode) = if a.diff_base.is_empty() {
+        (&a.base, BaseMode::Base)
+    } else {
+        (&a.diff_base, BaseMode::DiffBase)
+    };
+    if a.normalize && bases.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "--normalize needs --base or --diff-base"));
+    }
+    let mut sources = load_all(&pos.profiles, &opts, None)?;
+    let mut bases = load_all(bases, &opts, Some("base profile"))?;
+    if let Some(bin) = &pos.binary {
+        // As pprof: the main binary names the first mapping of every profile, sources and bases.
+        let name = bin.to_string_lossy();
+        for n in sources.iter_mut().chain(bases.iter_mut()) {
+            n.profile.set_main_binary(&name);
+        }
+    }
+    let merged = ops::compare(
+        sources,
+        bases,
+        CompareOptions {
+            mode,
+            normalize: a.normalize,
+        },
+    )?;
+    let name = merged.name;
+    let profile = symbolize_for_report(merged.profile, pos.binary.as_deref(), sym)?;
+    Ok((Named::new(name, profile), pos.binary))
+}
+
+/// The label filters, parsed; says on standard error when a value is read as a numeric range, as pprof does.
+pub fn tag_filters(t: &TagArgs) -> Result<(Option<TagFilter>, Option<TagFilter>)> {
+    let parse = |flag: &str, v: &Option<String>| -> Result<Option<TagFilter>> {
+        let Some(v) = v else { return Ok(None) };
+        let f = TagFilter::parse(flag, v)?;
+        if let Some(range) = f.range_value() {
+            eprintln!("pprofsym: --{flag}: '{range}' is read as a numeric range, not a regular expression");
+        }
+        Ok(Some(f))
+    };
+    Ok((parse("tag-focus", &t.tag_focus)?, parse("tag-ignore", &t.tag_ignore)?))
+}
+
+/// The sample index, granularity and filters of a graph report (the shorthands win over `--sample-index` and
+/// `--granularity`).
+pub fn select(a: &SelectArgs) -> Result<(Option<String>, Granularity, Filters)> {
+    let shorthand = [
+        (a.inuse_space, "inuse_space"),
+        (a.inuse_objects, "inuse_objects"),
+        (a.alloc_space, "alloc_space"),
+        (a.alloc_objects, "alloc_objects"),
+    ]
+    .into_iter()
+    .find_map(|(set, name)| set.then(|| name.to_string()));
+    let granularity = [
+        (a.functions, Granularity::Functions),
+        (a.filefunctions, Granularity::FileFunctions),
+        (a.files, Granularity::Files),
+        (a.lines, Granularity::Lines),
+        (a.addresses, Granularity::Addresses),
+    ]
+    .into_iter()
+    .find_map(|(set, g)| set.then_some(g))
+    .unwrap_or(a.granularity.into());
+    let (tag_focus, tag_ignore) = tag_filters(&a.tags)?;
+    let filters = Filters {
+        focus: super::reports::regex_opt("focus", a.focus.as_deref())?,
+        ignore: super::reports::regex_opt("ignore", a.ignore.as_deref())?,
+        hide: super::reports::regex_opt("hide", a.hide.as_deref())?,
+        show: super::reports::regex_opt("show", a.show.as_deref())?,
+        show_from: super::reports::regex_opt("show_from", a.show_from.as_deref())?,
+        tag_focus,
+        tag_ignore,
+    };
+    Ok((shorthand.or(a.sample_index.clone()), granularity, filters))
+}
+
+/// `pprofsym merge`: the profiles merged with pprof's rules, decoded on a second thread while the merge runs, so
+/// memory holds the merged result and about two inputs, not all of them.
+pub fn merge(a: MergeArgs) -> Result<()> {
+    let pos = positional(&a.inputs.inputs)?;
+    let opts = load_options(a.bounds.max_decompressed, a.bounds.max_memory);
+    let main = pos.binary.as_deref();
+    let (base_paths, mode) = if a.inputs.diff_base.is_empty() {
+        (&a.inputs.base, BaseMode::Base)
+    } else {
+        (&a.inputs.diff_base, BaseMode::DiffBase)
+    };
+    if a.inputs.normalize && base_paths.is_empty() {
+        return Err(Error::new(ErrorKind::Usage, "--normalize needs --base or --diff-base"));
+    }
+    let mut merged = stream_merge(&pos.profiles, &opts, main, None)?;
+    if !base_paths.is_empty() {
+        let base = stream_merge(base_paths, &opts, main, Some("base profile"))?;
+        merged = ops::subtract(
+            merged,
+            base,
+            CompareOptions {
+                mode,
+                normalize: a.inputs.normalize,
+            },
+        )?;
+    }
+    let p = symbolize_for_report(merged.profile, main, &a.sym)?;
+    let pb = p.pb();
+    let bytes = encode_gzip(pb);
+    write_atomic(&a.output, &bytes).map_err(|e| Error::io(&a.output, e))?;
+    eprintln!(
+        "{}: {} profile{} merged: {} samples, {} locations, {} functions, {} mappings",
+        a.output.display(),
+        pos.profiles.len(),
+        if pos.profiles.len() == 1 { "" } else { "s" },
+        pb.sample.len(),
+        pb.location.len(),
+        pb.function.len(),
+        pb.mapping.len()
+    );
+    Ok(())
+}
+
+/// Merges `paths` as they are decoded: a scoped thread decodes the next file while this one merges the last.
+/// One profile comes back as it is (as in pprof).
+fn stream_merge(paths: &[PathBuf], opts: &LoadOptions, main: Option<&Path>, role: Option<&str>) -> Result<Named> {
+    let load = |p: &Path| -> Result<Profile> {
+        let mut prof = profile::load(p, opts);
+        if let Some(r) = role {
+            prof = prof.context(r);
+        }
+        let mut prof = prof?;
+        if let Some(bin) = main {
+            prof.set_main_binary(&bin.to_string_lossy());
+        }
+        Ok(prof)
+    };
+    if paths.len() == 1 {
+        return Ok(Named::new(paths[0].display().to_string(), load(&paths[0])?));
+    }
+    let (tx, rx) = sync_channel::<Result<Profile>>(1);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for p in paths {
+                let r = load(p);
+                let stop = r.is_err();
+                // The receiver is gone when merging failed: stop decoding.
+                if tx.send(r).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        let rx = rx;
+        let mut m = Merger::new();
+        for (p, r) in paths.iter().zip(rx.iter()) {
+            let name = p.display().to_string();
+            let name = match role {
+                Some(r) => format!("{name} ({r})"),
+                None => name,
+            };
+            m.add(&r?, &name, &AddOptions::default())?;
+        }
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        Ok(Named::new(names.join(" + "), m.finish()?))
+    })
+}
+
+/// `pprofsym traces`.
+pub fn traces_cmd(a: TracesArgs) -> Result<()> {
+    let (index, granularity, filters) = select(&a.select)?;
+    let (p, _) = load_inputs(&a.inputs, a.bounds, &a.sym)?;
+    let opts = TracesOptions {
+        sample_index: index,
+        granularity,
+        filters,
+    };
+    let r = traces(&p.profile, &opts).context(&p.name)?;
+    warn("", &r.warnings);
+    emit(&render_traces(&r))
+}
+
+/// `pprofsym folded`.
+pub fn folded_cmd(a: FoldedArgs) -> Result<()> {
+    let (index, granularity, filters) = select(&a.select)?;
+    let (p, _) = load_inputs(&a.inputs, a.bounds, &a.sym)?;
+    let opts = FoldedOptions {
+        sample_index: index,
+        granularity,
+        filters,
+    };
+    let r = folded(&p.profile, &opts).context(&p.name)?;
+    warn("", &r.warnings);
+    let text = render_folded(&r);
+    match &a.output {
+        Some(out) if out.as_os_str() != "-" => write_atomic(out, text.as_bytes()).map_err(|e| Error::io(out, e)),
+        _ => emit(&text),
+    }
+}
+
+/// `pprofsym flame`.
+pub fn flame_cmd(a: FlameArgs) -> Result<()> {
+    let (index, granularity, filters) = select(&a.select)?;
+    let (p, _) = load_inputs(&a.inputs, a.bounds, &a.sym)?;
+    let opts = FoldedOptions {
+        sample_index: index,
+        granularity,
+        filters,
+    };
+    let r = folded(&p.profile, &opts).context(&p.name)?;
+    warn("", &r.warnings);
+    let fo = FlameOptions {
+        title: a.title.clone(),
+        width: a.width,
+        inverted: a.inverted,
+        differential: !a.inputs.base.is_empty() || !a.inputs.diff_base.is_empty(),
+    };
+    let svg = flame_svg(&r, &fo).context(&p.name)?;
+    if a.output.as_os_str() == "-" {
+        emit(&String::from_utf8_lossy(&svg))
+    } else {
+        write_atomic(&a.output, &svg).map_err(|e| Error::io(&a.output, e))
+    }
+}
+
+/// `pprofsym diff`.
+pub fn diff(a: DiffArgs) -> Result<()> {
+    let (tag_focus, tag_ignore) = tag_filters(&a.tags)?;
+    let opts = load_options(a.common.max_decompressed, a.common.max_memory);
+    let load = |path: &Path| -> Result<Profile> {
+        let mut p = profile::load(path, &opts)?;
+        if let Some(bin) = &a.binary {
+            p.set_main_binary(&bin.to_string_lossy());
+        }
+        symbolize_for_report(p, a.binary.as_deref(), &a.sym).context(path.display())
+    };
+    let (old, new) = (load(&a.old)?, load(&a.new)?);
+    let o = GrowthOptions {
+        alloc: a.alloc,
+        sort: a.sort.into(),
+        limit: a.limit,
+        tag_focus,
+        tag_ignore,
+    };
+    let r = growth(&old, &new, &o)?;
+    emit(&render_growth(&r, format(&a.common)))
+}
