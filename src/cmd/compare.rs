@@ -72,22 +72,24 @@ fn load_all(paths: &[PathBuf], opts: &LoadOptions, role: Option<&str>) -> Result
     use rayon::prelude::*;
     paths
         .par_iter()
-        .map(|p| {
-            let loaded = profile::load(p, opts);
-            let loaded = match role {
-                Some(r) => loaded.context(r),
-                // A positional input is a profile or the main executable: say that it is neither.
-                None => loaded.map_err(|e| match e.kind() {
-                    ErrorKind::Format => Error::new(
-                        ErrorKind::Format,
-                        format!("{}: not an ELF file, nor a profile ({})", p.display(), inner_message(&e)),
-                    ),
-                    _ => e,
-                }),
-            };
-            loaded.map(|prof| Named::new(p.display().to_string(), prof))
-        })
+        .map(|p| load_one(p, opts, role).map(|prof| Named::new(p.display().to_string(), prof)))
         .collect()
+}
+
+/// Loads one profile; `role` ("base profile") is added to the errors of bases, and a positional input that is not a
+/// profile is said to be neither a profile nor the executable.
+fn load_one(p: &Path, opts: &LoadOptions, role: Option<&str>) -> Result<Profile> {
+    let loaded = profile::load(p, opts);
+    match role {
+        Some(r) => loaded.context(r),
+        None => loaded.map_err(|e| match e.kind() {
+            ErrorKind::Format => Error::new(
+                ErrorKind::Format,
+                format!("{}: not an ELF file, nor a profile ({})", p.display(), inner_message(&e)),
+            ),
+            _ => e,
+        }),
+    }
 }
 
 /// The error's text without its first layer (the file name that `load` puts first).
@@ -228,11 +230,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
 /// One profile comes back as it is (as in pprof).
 fn stream_merge(paths: &[PathBuf], opts: &LoadOptions, main: Option<&Path>, role: Option<&str>) -> Result<Named> {
     let load = |p: &Path| -> Result<Profile> {
-        let mut prof = profile::load(p, opts);
-        if let Some(r) = role {
-            prof = prof.context(r);
-        }
-        let mut prof = prof?;
+        let mut prof = load_one(p, opts, role)?;
         if let Some(bin) = main {
             prof.set_main_binary(&bin.to_string_lossy());
         }

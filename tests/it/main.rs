@@ -25,3 +25,4 @@ mod symbolize_goldens;
 mod symbolize_profile;
 mod compare_merge;
 mod compare_goldens;
+mod compare_cli;

@@ -504,6 +504,23 @@ impl Merger {
                 .collect();
             return Ok((cols, vec![1.0; kept.len()]));
         }
+        // Sample types: the merged ones this input also has.
+        let merged: Vec<String> = self.types.iter().map(|(t, _)| self.strings[*t as usize].clone()).collect();
+        let keep: Vec<Option<usize>> = merged
+            .iter()
+            .map(|t| in_types.iter().position(|(x, _)| x == t))
+            .collect();
+        if keep.iter().all(Option::is_none) {
+            let have: Vec<(&str, &str)> = self
+                .types
+                .iter()
+                .map(|(t, u)| (self.strings[*t as usize].as_str(), self.strings[*u as usize].as_str()))
+                .collect();
+            return Err(no_common_types(name, &in_types, &have));
+        }
+        if keep.iter().any(Option::is_none) {
+            self.drop_columns(&keep);
+        }
         // Period type: same name, units of one kind; the period in the finer unit, the largest kept.
         let (mt, mu) = (self.strings[self.period_type.0 as usize].clone(), self.strings[self.period_type.1 as usize].clone());
         if mt != in_period.0 || !compatible_units(&mu, in_period.1) {
@@ -529,23 +546,6 @@ impl Merger {
         }
         if self.period == 0 || self.period < period {
             self.period = period;
-        }
-        // Sample types: the merged ones this input also has.
-        let merged: Vec<String> = self.types.iter().map(|(t, _)| self.strings[*t as usize].clone()).collect();
-        let keep: Vec<Option<usize>> = merged
-            .iter()
-            .map(|t| in_types.iter().position(|(x, _)| x == t))
-            .collect();
-        if keep.iter().all(Option::is_none) {
-            let have: Vec<(&str, &str)> = self
-                .types
-                .iter()
-                .map(|(t, u)| (self.strings[*t as usize].as_str(), self.strings[*u as usize].as_str()))
-                .collect();
-            return Err(no_common_types(name, &in_types, &have));
-        }
-        if keep.iter().any(Option::is_none) {
-            self.drop_columns(&keep);
         }
         let cols: Vec<usize> = keep.iter().flatten().copied().collect();
         let mut ratios = Vec::with_capacity(cols.len());
