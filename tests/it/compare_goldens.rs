@@ -20,7 +20,7 @@ use crate::common::{first_difference, path};
 
 /// One pprof command line, as far as these goldens use it.
 #[derive(Default)]
-struct Run {
+pub(crate) struct Run {
     command: String,
     binary: Option<String>,
     sources: Vec<String>,
@@ -31,7 +31,7 @@ struct Run {
 }
 
 /// Parses pprof's arguments; `None` for a flag this suite does not translate.
-fn parse(args: &str) -> Option<Run> {
+pub(crate) fn parse(args: &str) -> Option<Run> {
     let mut r = Run {
         top: TopOptions::default(),
         ..Default::default()
@@ -73,8 +73,18 @@ fn dir() -> PathBuf {
 
 /// Runs `r` through the library: what pprof printed on stdout, and the warnings, or the error.
 fn run(r: &Run) -> Result<(String, Vec<String>), String> {
+    run_in(&dir(), r, &|p| Ok(p))
+}
+
+/// [`run`] with the profiles in `base_dir`, and `finish` applied to the merged profile before the report (pprof
+/// symbolizes there).
+pub(crate) fn run_in(
+    base_dir: &std::path::Path,
+    r: &Run,
+    finish: &dyn Fn(pprofsym::profile::Profile) -> Result<pprofsym::profile::Profile, String>,
+) -> Result<(String, Vec<String>), String> {
     let load_named = |p: &str| -> Result<Named, String> {
-        let mut prof = load(&dir().join(p), &LoadOptions::default()).map_err(|e| e.to_string())?;
+        let mut prof = load(&base_dir.join(p), &LoadOptions::default()).map_err(|e| e.to_string())?;
         if let Some(b) = &r.binary {
             prof.set_main_binary(b);
         }
@@ -91,7 +101,7 @@ fn run(r: &Run) -> Result<(String, Vec<String>), String> {
         mode,
         normalize: r.normalize,
     };
-    let p = ops::compare(sources, bases, opts).map_err(|e| e.to_string())?.profile;
+    let p = finish(ops::compare(sources, bases, opts).map_err(|e| e.to_string())?.profile)?;
     match r.command.as_str() {
         "top" => {
             let rep = top(&p, &r.top).map_err(|e| e.to_string())?;

@@ -26,3 +26,4 @@ mod symbolize_profile;
 mod compare_merge;
 mod compare_goldens;
 mod compare_cli;
+mod compare_native;

@@ -5,10 +5,13 @@
 //! Several bases are merged with each other first and then subtracted, which is what pprof's driver does with a list
 //! of bases (its flag parser keeps only the last `-base=` given, so with `go tool pprof` the list has one entry).
 
+mod catalog;
+mod encode;
 mod merge;
+mod samples;
 mod table;
 
-pub use merge::{AddOptions, Merger, common_sample_types};
+pub use merge::{AddOptions, Encoded, Merger, common_sample_types, merge_pipelined};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Profile, pb};

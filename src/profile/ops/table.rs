@@ -9,9 +9,10 @@ use rustc_hash::FxHasher;
 /// Ids (0-based, `u32`) by hash; see the module docs.
 #[derive(Debug, Default)]
 pub(crate) struct HashIndex {
-    /// Slot → id + 1 (0: empty). The length is a power of two, at most half full.
-    slots: Vec<u32>,
-    /// Id → its hash, for probing and growing.
+    /// Slot → (id + 1, the hash's high 32 bits); id 0: empty. The length is a power of two, at most half full. The
+    /// tag next to the id rejects most other keys without touching them (one cache miss per probe, not two).
+    slots: Vec<(u32, u32)>,
+    /// Id → its hash, for growing.
     hashes: Vec<u64>,
 }
 
@@ -20,7 +21,7 @@ impl HashIndex {
     pub(crate) fn with_capacity(n: usize) -> HashIndex {
         let cap = (n.max(8) * 2).next_power_of_two();
         HashIndex {
-            slots: vec![0; cap],
+            slots: vec![(0, 0); cap],
             hashes: Vec::with_capacity(n),
         }
     }
@@ -38,21 +39,21 @@ impl HashIndex {
             return None;
         }
         let mask = self.slots.len() - 1;
+        let tag = (h >> 32) as u32;
         let mut i = (h as usize) & mask;
         loop {
-            let s = self.slots[i];
+            let (s, t) = self.slots[i];
             if s == 0 {
                 return None;
             }
-            let id = s - 1;
-            if self.hashes[id as usize] == h && eq(id) {
-                return Some(id);
+            if t == tag && eq(s - 1) {
+                return Some(s - 1);
             }
             i = (i + 1) & mask;
         }
     }
 
-    /// Adds the next id (equal to [`HashIndex::len`] before the call) with hash `h`; returns it.
+    /// Adds the next id (equal to the number of ids before the call) with hash `h`; returns it.
     #[inline]
     pub(crate) fn push(&mut self, h: u64) -> u32 {
         if (self.hashes.len() + 1) * 2 > self.slots.len() {
@@ -67,15 +68,15 @@ impl HashIndex {
     fn place(&mut self, id: u32, h: u64) {
         let mask = self.slots.len() - 1;
         let mut i = (h as usize) & mask;
-        while self.slots[i] != 0 {
+        while self.slots[i].0 != 0 {
             i = (i + 1) & mask;
         }
-        self.slots[i] = id + 1;
+        self.slots[i] = (id + 1, (h >> 32) as u32);
     }
 
     fn grow(&mut self) {
         let cap = (self.slots.len() * 2).max(16);
-        self.slots = vec![0; cap];
+        self.slots = vec![(0, 0); cap];
         for id in 0..self.hashes.len() {
             let h = self.hashes[id];
             self.place(id as u32, h);
