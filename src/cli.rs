@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use pprofsym::profile::names::DemangleMode;
-use pprofsym::report::render::Format;
 use pprofsym::report::growth::GrowthSort;
+use pprofsym::report::render::Format;
 use pprofsym::report::{Granularity, SiteSort};
 use pprofsym::symbolize::SymbolSource;
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::profile::ops::{self, BaseMode, CompareOptions, Encoded, Merger, Named};
 use pprofsym::profile::{self, LoadOptions, MergeInput, Profile, write_atomic};
-use pprofsym::report::flame::{FlameOptions, flame_svg};
-use pprofsym::report::folded::{FoldedOptions, folded, render_text as render_folded};
+use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_fraction};
+use pprofsym::report::folded::{FoldedOptions, folded, render_text as render_folded, stacks};
 use pprofsym::report::graph::TagFilter;
 use pprofsym::report::growth::{GrowthOptions, growth};
 use pprofsym::report::render::render_growth;
@@ -16,7 +16,9 @@ use pprofsym::report::traces::{TracesOptions, render_text as render_traces, trac
 use pprofsym::report::{Filters, Granularity};
 
 use super::{emit, format, load_options, symbolize_for_report, warn};
-use crate::cli::{Bounds, DiffArgs, FlameArgs, FoldedArgs, InputArgs, MergeArgs, SelectArgs, SymArgs, TagArgs, TracesArgs};
+use crate::cli::{
+    Bounds, DiffArgs, FlameArgs, FoldedArgs, InputArgs, MergeArgs, SelectArgs, SymArgs, TagArgs, TracesArgs,
+};
 
 /// The positional inputs split into profiles and the main executable (a file that starts with an ELF header).
 pub struct Positional {
@@ -88,7 +90,11 @@ fn annotate(p: &Path, e: Error, role: Option<&str>) -> Error {
         (Some(r), _) => e.context(r),
         (None, ErrorKind::Format) => Error::new(
             ErrorKind::Format,
-            format!("{}: not an ELF file, nor a profile ({})", p.display(), inner_message(&e)),
+            format!(
+                "{}: not an ELF file, nor a profile ({})",
+                p.display(),
+                inner_message(&e)
+            ),
         ),
         (None, _) => e,
     }
@@ -240,10 +246,10 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Every input and batch of a merge allocates and frees blocks of tens of megabytes. glibc's malloc gives blocks
-/// above its mmap threshold (128 KiB here, see main.rs) back to the system when they are freed, so each new one
-/// costs page faults and zeroing again (a third of a merge's CPU time was in the kernel). For merging, freed blocks
-/// stay in the heap and are reused.
+/// Merging, folding and drawing allocate and free many blocks of megabytes (every input and batch of a merge,
+/// stacks, lines, SVG text). glibc's malloc gives blocks above its mmap threshold (128 KiB here, see main.rs) back to
+/// the system when they are freed, so each new one costs page faults and zeroing again (a third of a merge's CPU
+/// time was in the kernel). For these commands freed blocks stay in the heap and are reused.
 fn keep_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets tuning parameters of the allocator; glibc serializes it with allocations.
@@ -314,6 +320,7 @@ pub fn traces_cmd(a: TracesArgs) -> Result<()> {
 
 /// `pprofsym folded`.
 pub fn folded_cmd(a: FoldedArgs) -> Result<()> {
+    keep_freed_memory();
     let (index, granularity, filters) = select(&a.select)?;
     let (p, _) = load_inputs(&a.inputs, a.bounds, &a.sym)?;
     let opts = FoldedOptions {
@@ -322,7 +329,7 @@ pub fn folded_cmd(a: FoldedArgs) -> Result<()> {
         filters,
     };
     let r = folded(&p.profile, &opts).context(&p.name)?;
-    warn("", &r.warnings);
+    warn("", &r.header.warnings);
     let text = render_folded(&r);
     match &a.output {
         Some(out) if out.as_os_str() != "-" => write_atomic(out, text.as_bytes()).map_err(|e| Error::io(out, e)),
@@ -332,6 +339,7 @@ pub fn folded_cmd(a: FoldedArgs) -> Result<()> {
 
 /// `pprofsym flame`.
 pub fn flame_cmd(a: FlameArgs) -> Result<()> {
+    keep_freed_memory();
     let (index, granularity, filters) = select(&a.select)?;
     let (p, _) = load_inputs(&a.inputs, a.bounds, &a.sym)?;
     let opts = FoldedOptions {
@@ -339,15 +347,19 @@ pub fn flame_cmd(a: FlameArgs) -> Result<()> {
         granularity,
         filters,
     };
-    let r = folded(&p.profile, &opts).context(&p.name)?;
-    warn("", &r.warnings);
+    let differential = !a.inputs.base.is_empty() || !a.inputs.diff_base.is_empty();
+    // The graph leaves out the narrowest boxes; stacks are cut at half that width, which changes nothing drawn.
+    let set = stacks(&p.profile, &opts)
+        .context(&p.name)?
+        .cut(min_box_fraction() / 2.0, differential);
+    warn("", &set.header.warnings);
     let fo = FlameOptions {
         title: a.title.clone(),
         width: a.width,
         inverted: a.inverted,
-        differential: !a.inputs.base.is_empty() || !a.inputs.diff_base.is_empty(),
+        differential,
     };
-    let svg = flame_svg(&r, &fo).context(&p.name)?;
+    let svg = flame_svg(&set, &fo).context(&p.name)?;
     if a.output.as_os_str() == "-" {
         emit(&String::from_utf8_lossy(&svg))
     } else {

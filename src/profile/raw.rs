@@ -124,7 +124,10 @@ impl MergeInput {
             if vals.len() != ntypes {
                 return Err(Error::new(
                     ErrorKind::Invalid,
-                    format!("malformed profile: mismatch: sample {i} has {} values vs. {ntypes} types", vals.len()),
+                    format!(
+                        "malformed profile: mismatch: sample {i} has {} values vs. {ntypes} types",
+                        vals.len()
+                    ),
                 ));
             }
             for l in labels {
@@ -233,13 +236,17 @@ mod tests {
         ];
         let (mut locs, mut vals, mut labels) = (Vec::new(), Vec::new(), Vec::new());
         for s in &samples {
-            (locs.clear(), vals.clear(), labels.clear());
+            locs.clear();
+            vals.clear();
+            labels.clear();
             parse_sample(&s.encode_to_vec(), &mut locs, &mut vals, &mut labels).unwrap();
             assert_eq!((&locs, &vals, &labels), (&s.location_id, &s.value, &s.label));
         }
         // Unpacked repeated fields and an unknown field are read too; a truncated one is refused.
         let unpacked = [0x08, 0x07, 0x10, 0x03, 0x58, 0x01];
-        (locs.clear(), vals.clear(), labels.clear());
+        locs.clear();
+        vals.clear();
+        labels.clear();
         parse_sample(&unpacked, &mut locs, &mut vals, &mut labels).unwrap();
         assert_eq!((locs.as_slice(), vals.as_slice()), (&[7u64][..], &[3i64][..]));
         let mut raw = RawSamples::default();

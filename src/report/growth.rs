@@ -104,6 +104,9 @@ pub struct GrowthReport {
     pub site_count: usize,
 }
 
+/// A site's identity: function, file, line, and the address form of an unsymbolized site.
+type SiteKey = (String, String, i64, String);
+
 /// Computes the growth of `new` over `old`, by allocation site.
 pub fn growth(old: &Profile, new: &Profile, opts: &GrowthOptions) -> Result<GrowthReport> {
     let site_opts = SiteOptions {
@@ -134,14 +137,18 @@ pub fn growth(old: &Profile, new: &Profile, opts: &GrowthOptions) -> Result<Grow
         }
     }
     let key = |r: &SiteRow| (r.function.clone(), r.file.clone(), r.line, r.location.clone());
-    let mut joined: HashMap<(String, String, i64, String), (String, HeapValues, HeapValues)> = HashMap::new();
+    let mut joined: HashMap<SiteKey, (String, HeapValues, HeapValues)> = HashMap::new();
     for r in &a.rows {
-        joined.entry(key(r)).or_insert_with(|| (r.display_name(), HeapValues::default(), HeapValues::default())).1 =
-            r.values;
+        joined
+            .entry(key(r))
+            .or_insert_with(|| (r.display_name(), HeapValues::default(), HeapValues::default()))
+            .1 = r.values;
     }
     for r in &b.rows {
-        joined.entry(key(r)).or_insert_with(|| (r.display_name(), HeapValues::default(), HeapValues::default())).2 =
-            r.values;
+        joined
+            .entry(key(r))
+            .or_insert_with(|| (r.display_name(), HeapValues::default(), HeapValues::default()))
+            .2 = r.values;
     }
     let has_objects = pick(&a.total).1.is_some() && pick(&b.total).1.is_some();
     let row = |site: String, o: &HeapValues, n: &HeapValues| {
@@ -173,7 +180,12 @@ pub fn growth(old: &Profile, new: &Profile, opts: &GrowthOptions) -> Result<Grow
         .into_values()
         .map(|(site, o, n)| row(site, &o, &n))
         // Sites with nothing in either profile (only alloc values when comparing inuse) are not growth.
-        .filter(|r| !(r.old_space == 0 && r.new_space == 0 && r.old_objects.unwrap_or(0) == 0 && r.new_objects.unwrap_or(0) == 0))
+        .filter(|r| {
+            !(r.old_space == 0
+                && r.new_space == 0
+                && r.old_objects.unwrap_or(0) == 0
+                && r.new_objects.unwrap_or(0) == 0)
+        })
         .collect();
     let by_name = |x: &GrowthRow, y: &GrowthRow| x.site.cmp(&y.site);
     rows.sort_by(|x, y| match opts.sort {

@@ -426,7 +426,12 @@ pub fn render_growth(r: &super::growth::GrowthReport, f: Format) -> String {
             out
         }
         Format::Table | Format::Text => {
-            let mut headers = vec!["old".to_string(), "new".to_string(), "delta".to_string(), "delta%".to_string()];
+            let mut headers = vec![
+                "old".to_string(),
+                "new".to_string(),
+                "delta".to_string(),
+                "delta%".to_string(),
+            ];
             if objects {
                 headers.extend(["old objs".to_string(), "new objs".to_string(), "delta objs".to_string()]);
             }
@@ -476,7 +481,13 @@ pub fn render_growth(r: &super::growth::GrowthReport, f: Format) -> String {
                 format!("{title}\n{t}\n")
             } else {
                 let widths: Vec<usize> = (0..headers.len() - 1)
-                    .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([headers[i].len()]).max().unwrap_or(0))
+                    .map(|i| {
+                        rows.iter()
+                            .map(|r| r[i].chars().count())
+                            .chain([headers[i].len()])
+                            .max()
+                            .unwrap_or(0)
+                    })
                     .collect();
                 let line = |cells: &[String]| {
                     let mut s = String::new();

@@ -114,7 +114,10 @@ pub(crate) fn run_in(
                 filters: r.top.filters.clone(),
             };
             let rep = traces(&p, &o).map_err(|e| e.to_string())?;
-            Ok((render_traces(&rep), rep.warnings.iter().map(|w| w.to_string()).collect()))
+            Ok((
+                render_traces(&rep),
+                rep.warnings.iter().map(|w| w.to_string()).collect(),
+            ))
         }
     }
 }
@@ -161,7 +164,10 @@ fn an_empty_profile_changes_nothing() {
     let first_row = ours.iter().position(|l| l.trim_start().starts_with("flat")).unwrap() + 1;
     assert!(ours.len() > first_row + 10);
     for (o, n) in ours.iter().zip(&negated).skip(first_row) {
-        assert_eq!(o.split_whitespace().collect::<Vec<_>>(), n.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(
+            o.split_whitespace().collect::<Vec<_>>(),
+            n.split_whitespace().collect::<Vec<_>>()
+        );
     }
 }
 
@@ -205,5 +211,10 @@ fn top_and_traces_equal_go_tool_pprof() {
     }
     assert!(checked >= 120, "only {checked} goldens compared");
     assert!(refused >= 10, "only {refused} refusals checked");
-    assert!(failures.is_empty(), "{} goldens differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} goldens differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -52,10 +52,7 @@ fn merging_three_snapshots_equals_pprof_proto() {
 
 #[test]
 fn base_and_diff_base_equal_pprof_proto() {
-    let opts = |mode| CompareOptions {
-        mode,
-        normalize: false,
-    };
+    let opts = |mode| CompareOptions { mode, normalize: false };
     let d = ops::compare(
         vec![named("heap-rate1.t1.pb.gz")],
         vec![named("heap-rate1.t0.pb.gz")],
@@ -96,7 +93,10 @@ fn incompatible_sample_types_are_a_clear_error() {
         let e = ops::compare(vec![named(a)], vec![named(b)], CompareOptions::default())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("empty common sample type list") && e.contains("(base)"), "{e}");
+        assert!(
+            e.contains("empty common sample type list") && e.contains("(base)"),
+            "{e}"
+        );
     }
 }
 
@@ -109,7 +109,9 @@ fn one_profile_merged_with_itself_doubles_and_cancels() {
         assert_eq!(total(&twice, i), 2 * total(&t1.profile, i));
     }
     // Minus itself: nothing is left (pprof prints "0, 0% of 0 total").
-    let zero = ops::subtract(t1.clone(), t1.clone(), CompareOptions::default()).unwrap().profile;
+    let zero = ops::subtract(t1.clone(), t1.clone(), CompareOptions::default())
+        .unwrap()
+        .profile;
     assert!(zero.pb().sample.is_empty());
     assert!(zero.pb().location.is_empty());
     // With -diff_base nothing cancels: every sample of the base comes back negated and labelled.

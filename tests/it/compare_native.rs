@@ -80,5 +80,10 @@ fn native_goldens_equal_google_pprof() {
         }
     }
     assert!(checked >= 30, "only {checked} goldens compared");
-    assert!(failures.is_empty(), "{} goldens differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} goldens differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

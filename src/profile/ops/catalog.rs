@@ -272,7 +272,7 @@ impl Catalog {
                     id,
                     filename: file as i64,
                     build_id: build_id as i64,
-                    ..src.clone()
+                    ..*src
                 });
                 self.mapping_flags_set.push(false);
                 self.mapping_keys.insert(key, id);
@@ -443,7 +443,11 @@ impl Catalog {
         if !self.started {
             self.started = true;
             let kept: Vec<(&str, &str)> = match &self.restrict {
-                Some(r) => in_types.iter().copied().filter(|(t, _)| r.iter().any(|x| x == t)).collect(),
+                Some(r) => in_types
+                    .iter()
+                    .copied()
+                    .filter(|(t, _)| r.iter().any(|x| x == t))
+                    .collect(),
                 None => in_types.clone(),
             };
             if kept.is_empty() {
@@ -459,7 +463,11 @@ impl Catalog {
             return Ok((cols, vec![1.0; kept.len()]));
         }
         // Sample types: the merged ones this input also has.
-        let merged: Vec<String> = self.types.iter().map(|(t, _)| self.strings[*t as usize].clone()).collect();
+        let merged: Vec<String> = self
+            .types
+            .iter()
+            .map(|(t, _)| self.strings[*t as usize].clone())
+            .collect();
         let keep: Vec<Option<usize>> = merged
             .iter()
             .map(|t| in_types.iter().position(|(x, _)| x == t))
@@ -478,7 +486,10 @@ impl Catalog {
             ops.push(ColumnOp::Keep(kept));
         }
         // Period type: same name, units of one kind; the period in the finer unit, the largest kept.
-        let (mt, mu) = (self.strings[self.period_type.0 as usize].clone(), self.strings[self.period_type.1 as usize].clone());
+        let (mt, mu) = (
+            self.strings[self.period_type.0 as usize].clone(),
+            self.strings[self.period_type.1 as usize].clone(),
+        );
         if mt != in_period.0 || !compatible_units(&mu, in_period.1) {
             return Err(Error::new(
                 ErrorKind::Usage,
@@ -537,7 +548,11 @@ impl Catalog {
     /// The default sample type pprof ends up with: each input's own, or (when its types had to be reduced or
     /// reordered) its own if still present, else the first common type; the first non-empty one wins.
     fn default_type(&self) -> String {
-        let common: Vec<&str> = self.types.iter().map(|(t, _)| self.strings[*t as usize].as_str()).collect();
+        let common: Vec<&str> = self
+            .types
+            .iter()
+            .map(|(t, _)| self.strings[*t as usize].as_str())
+            .collect();
         for (names, dflt) in &self.inputs {
             let unchanged = names.len() == common.len() && names.iter().zip(&common).all(|(a, b)| a == b);
             let eff = if unchanged || common.contains(&dflt.as_str()) {
@@ -588,7 +603,10 @@ fn compatible_units(a: &str, b: &str) -> bool {
 fn no_common_types(name: &str, theirs: &[(&str, &str)], ours: &[(&str, &str)]) -> Error {
     let list = |v: &[(&str, &str)]| v.iter().map(|(t, u)| format!("{t}/{u}")).collect::<Vec<_>>().join(" ");
     let msg = if ours.is_empty() {
-        format!("{name}: profiles have empty common sample type list (it has [{}])", list(theirs))
+        format!(
+            "{name}: profiles have empty common sample type list (it has [{}])",
+            list(theirs)
+        )
     } else {
         format!(
             "{name}: profiles have empty common sample type list ([{}] vs [{}] before it)",
@@ -598,4 +616,3 @@ fn no_common_types(name: &str, theirs: &[(&str, &str)], ours: &[(&str, &str)]) -
     };
     Error::new(ErrorKind::Usage, msg)
 }
-

@@ -23,7 +23,11 @@ impl SampleArrays<'_> {
     pub(super) fn encode(&self) -> Vec<u8> {
         use rayon::prelude::*;
         let n = self.count();
-        let parts = if n >= 50_000 { rayon::current_num_threads().clamp(1, 8) * 4 } else { 1 };
+        let parts = if n >= 50_000 {
+            rayon::current_num_threads().clamp(1, 8) * 4
+        } else {
+            1
+        };
         let chunks: Vec<Vec<u8>> = (0..parts)
             .into_par_iter()
             .map(|k| {
@@ -45,11 +49,20 @@ impl SampleArrays<'_> {
     fn encode_sample(&self, i: usize, out: &mut Vec<u8>) {
         let locs = &self.locs[self.loc_end[i]..self.loc_end[i + 1]];
         packed(out, 1, locs.iter().copied());
-        packed(out, 2, self.vals[i * self.ncols..][..self.ncols].iter().map(|v| *v as u64));
+        packed(
+            out,
+            2,
+            self.vals[i * self.ncols..][..self.ncols].iter().map(|v| *v as u64),
+        );
         let mut label = Vec::with_capacity(16);
         for l in &self.lbls[self.lbl_end[i]..self.lbl_end[i + 1]] {
             label.clear();
-            for (field, v) in [(1, l.key as u64), (2, l.str as u64), (3, l.num as u64), (4, l.unit as u64)] {
+            for (field, v) in [
+                (1, l.key as u64),
+                (2, l.str as u64),
+                (3, l.num as u64),
+                (4, l.unit as u64),
+            ] {
                 if v != 0 {
                     put_varint(&mut label, field << 3);
                     put_varint(&mut label, v);
@@ -76,7 +89,7 @@ fn packed(out: &mut Vec<u8>, field: u64, vals: impl Iterator<Item = u64> + Clone
 }
 
 fn varint_len(v: u64) -> usize {
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {

@@ -201,7 +201,9 @@ where
         let mut failed = None;
         for r in rx_in {
             let b = r.and_then(|(name, input)| {
-                catalog.translate(input.profile(), &name, &AddOptions::default(), |f| input.for_each_sample(f))
+                catalog.translate(input.profile(), &name, &AddOptions::default(), |f| {
+                    input.for_each_sample(f)
+                })
             });
             match b {
                 Ok(b) => {

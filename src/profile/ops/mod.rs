@@ -9,7 +9,7 @@ mod catalog;
 mod encode;
 mod merge;
 mod samples;
-mod table;
+pub(crate) mod table;
 
 pub use merge::{AddOptions, Encoded, Merger, common_sample_types, merge_pipelined};
 

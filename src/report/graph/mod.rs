@@ -170,7 +170,10 @@ impl Prepared {
             // FilterSamplesByName).
             if has_tags {
                 let focused = filters.tag_focus.as_ref().is_none_or(|t| t.matches(profile, s, &units));
-                let ignored = filters.tag_ignore.as_ref().is_some_and(|t| t.matches(profile, s, &units));
+                let ignored = filters
+                    .tag_ignore
+                    .as_ref()
+                    .is_some_and(|t| t.matches(profile, s, &units));
                 matches.tag_focus |= focused;
                 matches.tag_ignore |= ignored;
                 if !focused || ignored || (v == 0 && !keep_zero) {

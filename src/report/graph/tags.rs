@@ -115,9 +115,9 @@ impl TagFilter {
                         let vals: Vec<&str> = strings().filter(|l| p.str(l.key) == k).map(|l| p.str(l.str)).collect();
                         res.iter().any(|re| vals.iter().any(|v| re.is_match(v)))
                     }
-                    None => res.iter().all(|re| {
-                        strings().any(|l| re.is_match(&format!("{}:{}", p.str(l.key), p.str(l.str))))
-                    }),
+                    None => res
+                        .iter()
+                        .all(|re| strings().any(|l| re.is_match(&format!("{}:{}", p.str(l.key), p.str(l.str))))),
                 }
             }
         }
@@ -141,11 +141,13 @@ fn parse_range(value: &str) -> Option<NumRange> {
         .collect::<Option<_>>()?;
     let (m0, v0, u0) = *found.first()?;
     let (lo, unit) = scale(v0, u0, u0);
-    let range = |lo, hi| Some(NumRange {
-        unit: unit.clone(),
-        lo,
-        hi,
-    });
+    let range = |lo, hi| {
+        Some(NumRange {
+            unit: unit.clone(),
+            lo,
+            hi,
+        })
+    };
     if found.len() == 1 {
         return if value == m0 {
             range(Some(lo), Some(lo))
@@ -246,6 +248,11 @@ mod tests {
         let f = TagFilter::parse("tag-focus", "bytes=1mb:").unwrap();
         assert_eq!(f.range_value(), Some("1mb:"));
         assert_eq!(f.raw(), "bytes=1mb:");
-        assert!(TagFilter::parse("tag-focus", "thread=main,worker").unwrap().range_value().is_none());
+        assert!(
+            TagFilter::parse("tag-focus", "thread=main,worker")
+                .unwrap()
+                .range_value()
+                .is_none()
+        );
     }
 }
