@@ -135,14 +135,6 @@ if [ $do_profiles = 1 ]; then
     (cd "$RUNDIR" && CDEMO_PRINT_MAPS=1 ./bin/cdemo > out/maps-run.txt)
     grep -E '^[0-9a-f]+-[0-9a-f]+ ' "$RUNDIR/out/maps-run.txt" > goldens/addr2line/cdemo.maps.txt
     grep '^RUNTIME ' "$RUNDIR/out/maps-run.txt" > goldens/addr2line/cdemo.runtime.txt
-    # Extra peer: gperftools' own (perl) pprof, symbolizing through addr2line with
-    # the binaries at their recorded paths. Byte counts, inuse_space.
-    for p in cdemo cdemo.nopie cppdemo; do
-        exe=$(sed -n '/^MAPPED_LIBRARIES:/,$p' "profiles/$p.heap" | awk '$2 ~ /x/ {print $6; exit}')
-        { echo "\$ google-pprof --text --inuse_space --show_bytes $exe profiles/$p.heap"
-          google-pprof --text --inuse_space --show_bytes "$exe" "profiles/$p.heap" 2>&1 \
-              | grep -v '^Using local file'; } > "goldens/$p.google-pprof.txt"
-    done
 fi
 
 # Goldens.

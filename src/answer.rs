@@ -83,6 +83,8 @@ pub enum MappingStatus {
     Symbolized {
         /// The file used.
         binary: String,
+        /// Where it (and its debug file) came from.
+        located: Box<crate::binary::Located>,
     },
     /// The mapping already had symbols and `force` was off.
     AlreadySymbolized,

@@ -84,6 +84,9 @@ pub struct SymArgs {
     /// path (for reproducible output on machines whose system libraries differ).
     #[arg(long)]
     pub no_mapping_paths: bool,
+    /// Never contact a debuginfod server ($DEBUGINFOD_URLS); files already in the debuginfod cache are used.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +127,11 @@ pub struct InfoArgs {
     pub profile: PathBuf,
     #[command(flatten)]
     pub common: Common,
+    /// Find each mapping's binary (and debug file) as the symbolizing commands do, and say where it came from.
+    #[arg(long)]
+    pub locate: bool,
+    #[command(flatten)]
+    pub sym: SymArgs,
 }
 
 /// The profiles a report reads: merged when several, with bases subtracted (pprof's sources and bases).
@@ -401,10 +409,13 @@ pub struct Addr2lineArgs {
     /// Directory to search for the files named in maps lines (repeatable).
     #[arg(long, value_name = "DIR")]
     pub search_path: Vec<PathBuf>,
-    /// Read all of standard input first and answer it as one sorted, parallel batch (fast for
-    /// many addresses; no coprocess use). Addresses given as arguments always are.
-    #[arg(long)]
+    /// Accepted for compatibility: standard input is always answered in sorted, parallel batches of whatever is
+    /// already readable.
+    #[arg(long, hide = true)]
     pub batch: bool,
+    /// Never contact a debuginfod server ($DEBUGINFOD_URLS); files already in the debuginfod cache are used.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// `--format` of the reports.

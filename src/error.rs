@@ -228,6 +228,17 @@ pub enum Warning {
     },
     /// A split-DWARF part (`.dwo` / `.dwp`) was missing or unusable; its unit was answered from the skeleton.
     SplitDwarf(String),
+    /// A debuginfod lookup failed, or its answer was refused; the search goes on without it.
+    Debuginfod {
+        /// The build ID asked for (hex).
+        build_id: String,
+        /// `executable` or `debuginfo`.
+        kind: String,
+        /// The request URL, or the cache file.
+        source: String,
+        /// What went wrong.
+        problem: String,
+    },
     /// Any other soft problem, already worded.
     Other(String),
 }
@@ -274,6 +285,12 @@ impl fmt::Display for Warning {
             } => {
                 write!(f, "{file}: {failed} of {of} locations not symbolized (first: {first})")
             }
+            Warning::Debuginfod {
+                build_id,
+                kind,
+                source,
+                problem,
+            } => write!(f, "debuginfod: {kind} of build ID {build_id}: {source}: {problem}"),
             Warning::SplitDwarf(s) | Warning::Other(s) => f.write_str(s),
         }
     }

@@ -11,7 +11,9 @@
 //!    then `dir/<basename>`, `dir/<full path>`, `dir/<full path>.debug`,
 //!    `dir/<path dir>/.debug/<basename>.debug`, `dir/usr/lib/debug/<path dir>/<basename>.debug`;
 //! 5. the mapping's own path;
-//! 6. for each debug root, `<root>/.build-id/<id[:2]>/<id[2:]>` and the same with `.debug`.
+//! 6. for each debug root, `<root>/.build-id/<id[:2]>/<id[2:]>` and the same with `.debug`;
+//! 7. after every local file failed: debuginfod ([`LocatorConfig::debuginfod`]), by build ID
+//!    ([`Locator::fetch_binaries`], [`Locator::fetch_debug_files`], used by the symbolizer for many files at once).
 //!
 //! A candidate whose build ID differs from a non-empty mapping build ID is refused and a
 //! warning naming both IDs is collected. A candidate that exists but does not open (not
@@ -25,7 +27,9 @@
 //! candidate must match the CRC32; a build-ID candidate must match the build ID.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use super::debuginfod::{Debuginfod, Fetched, Kind};
 use super::{Binary, build_ids_match};
 use crate::error::{Result, Warning};
 
@@ -34,7 +38,9 @@ use crate::error::{Result, Warning};
 pub struct LocatorConfig {
     /// Explicit binaries (`--binary`), matched by build ID, then by file name.
     pub binaries: Vec<PathBuf>,
-    /// The main binary (`pprofsym [binary] profile`), used for the mapping flagged `is_main`.
+    /// The main binary (`pprofsym top PROFILE BINARY`): used for the mapping flagged `is_main`, and for every other
+    /// mapping whose build ID it matches (or, for a mapping without one, whose file name it has), so it serves
+    /// every segment of the executable when a profile maps each one separately (jemalloc_pprof does).
     pub main_binary: Option<PathBuf>,
     /// The main binary already opened by [`LocatorConfig::open_main_binary`]; the locator
     /// hands out this file for the main-binary candidate instead of opening it again.
@@ -45,6 +51,8 @@ pub struct LocatorConfig {
     pub debug_dirs: Vec<PathBuf>,
     /// Try the path recorded in the mapping itself (default true).
     pub use_mapping_path: bool,
+    /// The debuginfod client asked after local files fail (`None`: no debuginfod).
+    pub debuginfod: Option<Arc<Debuginfod>>,
 }
 
 impl Default for LocatorConfig {
@@ -56,6 +64,7 @@ impl Default for LocatorConfig {
             search_path: Vec::new(),
             debug_dirs: vec![PathBuf::from("/usr/lib/debug")],
             use_mapping_path: true,
+            debuginfod: None,
         }
     }
 }
@@ -118,10 +127,28 @@ impl Locator {
         })
     }
 
+    /// The main binary serves a mapping other than the main one: its build ID equals the mapping's, or the mapping
+    /// has no build ID and the same file name.
+    fn main_binary_matches(&self, filename: &str, build_id: &str) -> bool {
+        let Some(path) = &self.cfg.main_binary else {
+            return false;
+        };
+        if build_id.is_empty() {
+            let base = basename(filename);
+            return !base.is_empty() && path.file_name().is_some_and(|n| n.to_string_lossy() == base);
+        }
+        let opened = self.cfg.opened_main_binary.as_ref().filter(|b| b.path() == path);
+        let id = match opened {
+            Some(b) => b.build_id().map(str::to_string),
+            None => Binary::open(path).ok().and_then(|b| b.build_id().map(str::to_string)),
+        };
+        id.is_some_and(|id| build_ids_match(&id, build_id))
+    }
+
     /// The candidate paths for a mapping, in search order.
     pub fn binary_candidates(&mut self, filename: &str, build_id: &str, is_main: bool) -> Vec<PathBuf> {
         let mut out = Vec::new();
-        if is_main {
+        if is_main || self.main_binary_matches(filename, build_id) {
             out.extend(self.cfg.main_binary.clone());
         }
         if !build_id.is_empty() {
@@ -191,11 +218,7 @@ impl Locator {
         warnings: &mut Vec<Warning>,
     ) -> Option<Binary> {
         for cand in self.binary_candidates(filename, build_id, is_main) {
-            let preopened = self
-                .cfg
-                .opened_main_binary
-                .as_ref()
-                .filter(|b| is_main && b.path() == cand);
+            let preopened = self.cfg.opened_main_binary.as_ref().filter(|b| b.path() == cand);
             let opened = match preopened {
                 Some(b) => Ok(b.clone()),
                 None if !cand.is_file() => continue,
@@ -281,6 +304,49 @@ impl Locator {
     }
 }
 
+impl Locator {
+    /// Is a debuginfod client set?
+    pub fn has_debuginfod(&self) -> bool {
+        self.cfg.debuginfod.is_some()
+    }
+
+    /// After local files failed: the executables of `build_ids` from debuginfod, fetched at once (one answer
+    /// each, `None` without a client).
+    pub fn fetch_binaries(&self, build_ids: &[&str], warnings: &mut Vec<Warning>) -> Vec<Option<Fetched>> {
+        match &self.cfg.debuginfod {
+            None => vec![None; build_ids.len()],
+            Some(d) => {
+                let reqs: Vec<(String, Kind)> = build_ids.iter().map(|id| (id.to_string(), Kind::Executable)).collect();
+                d.fetch_many(&reqs, warnings)
+            }
+        }
+    }
+
+    /// After [`find_debug_file`](Self::find_debug_file) found nothing: the debug files of `bins` (binaries without
+    /// DWARF, with a build ID) from debuginfod, fetched at once (one answer each).
+    pub fn fetch_debug_files(&self, bins: &[&Binary], warnings: &mut Vec<Warning>) -> Vec<Option<Fetched>> {
+        let Some(d) = &self.cfg.debuginfod else {
+            return vec![None; bins.len()];
+        };
+        let reqs: Vec<(String, Kind)> = bins
+            .iter()
+            .map(|b| (b.build_id().unwrap_or("").to_string(), Kind::Debuginfo))
+            .collect();
+        let wanted: Vec<bool> = bins.iter().map(|b| !b.has_dwarf() && b.build_id().is_some()).collect();
+        let asked: Vec<(String, Kind)> = reqs
+            .iter()
+            .zip(&wanted)
+            .filter(|(_, w)| **w)
+            .map(|(r, _)| r.clone())
+            .collect();
+        let mut got = d.fetch_many(&asked, warnings).into_iter();
+        wanted
+            .iter()
+            .map(|&w| if w { got.next().flatten() } else { None })
+            .collect()
+    }
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
@@ -321,11 +387,14 @@ mod tests {
         let mut loc = Locator::new(cfg);
         let mut warnings = Vec::new();
         let got = loc.find_binary("/somewhere/heapdemo", "", true, &mut warnings);
-        assert_eq!(got.map(|b| b.path().to_path_buf()), Some(copy));
+        assert_eq!(got.map(|b| b.path().to_path_buf()), Some(copy.clone()));
         assert!(warnings.is_empty(), "{warnings:?}");
-        // Not the main mapping: the main binary is no candidate.
+        // Another mapping of the same file (no build ID: matched by file name) is served by it too; a mapping of
+        // another file is not.
+        let other = loc.find_binary("/elsewhere/heapdemo", "", false, &mut warnings);
+        assert_eq!(other.map(|b| b.path().to_path_buf()), Some(copy));
         assert!(
-            loc.find_binary("/somewhere/heapdemo", "", false, &mut warnings)
+            loc.find_binary("/somewhere/libc.so.6", "", false, &mut warnings)
                 .is_none()
         );
     }

@@ -2,7 +2,11 @@
 //! sections, build ID, `.gnu_debuglink`), its symbols and DWARF left to
 //! [`crate::symbolize`].
 
+pub mod debuginfod;
 pub mod locate;
+pub mod origin;
+
+pub use self::origin::{Located, Origin};
 
 use std::fmt;
 use std::fs::File;
@@ -97,13 +101,32 @@ pub struct DebugLink {
 #[derive(Clone)]
 pub struct Binary {
     path: PathBuf,
-    map: Arc<Mmap>,
+    map: Arc<Bytes>,
     kind: ElfKind,
     build_id: Option<String>,
     loads: Vec<LoadSegment>,
     sections: Vec<SectionInfo>,
     debuglink: Option<DebugLink>,
     has_dwarf: bool,
+}
+
+/// Where a binary's bytes live.
+enum Bytes {
+    /// A read-only mapping of the file.
+    Mapped(Mmap),
+    /// Bytes handed over in memory ([`Binary::from_bytes`]).
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
 }
 
 impl fmt::Debug for Binary {
@@ -129,10 +152,16 @@ impl Binary {
         // SAFETY: the file is mapped read-only. A concurrent truncation by another process
         // would be undefined behaviour, as for every mmap-based reader (addr2line does the same).
         let map = unsafe { Mmap::map(&file) }.map_err(io)?;
-        Self::from_map(path, map)
+        Self::from_map(path, Bytes::Mapped(map))
     }
 
-    fn from_map(path: PathBuf, map: Mmap) -> Result<Binary> {
+    /// Parse a binary held in memory; `path` names it in messages (and for finding its split DWARF and debug
+    /// files). Errors as for [`open`](Self::open).
+    pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Binary> {
+        Self::from_map(path.into(), Bytes::Owned(bytes))
+    }
+
+    fn from_map(path: PathBuf, map: Bytes) -> Result<Binary> {
         let name = path.display().to_string();
         if map.len() < 4 || &map[..4] != b"\x7fELF" {
             return Err(Error::new(ErrorKind::Binary, "not an ELF file").context(name));
@@ -220,18 +249,18 @@ impl Binary {
     /// pages come back from the file). Slices outside the mapping are ignored.
     #[cfg(unix)]
     pub fn release_pages(&self, part: &[u8]) {
-        let start = (part.as_ptr() as usize).wrapping_sub(self.map.as_ptr() as usize);
-        if part.is_empty() || start.checked_add(part.len()).is_none_or(|end| end > self.map.len()) {
+        let Bytes::Mapped(map) = &*self.map else {
+            return;
+        };
+        let start = (part.as_ptr() as usize).wrapping_sub(map.as_ptr() as usize);
+        if part.is_empty() || start.checked_add(part.len()).is_none_or(|end| end > map.len()) {
             return;
         }
         // SAFETY: the mapping is a read-only shared file mapping (`Mmap::map`), for which
         // MADV_DONTNEED only drops page-table entries: later reads fault the same file
         // bytes back in, so no slice of it ever sees different contents. A failure only
         // means the pages stay resident.
-        let _ = unsafe {
-            self.map
-                .unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, part.len())
-        };
+        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, part.len()) };
     }
 
     /// See the Unix version; elsewhere nothing is done.

@@ -1,11 +1,12 @@
 //! `pprofsym addr2line`: GNU addr2line's interface over the library's lookups ([`pprofsym::symbolize::lookup`]).
 //!
-//! Requests read from standard input are streamed by default: one answer per request, flushed at once, so the
-//! command works as a coprocess like GNU addr2line. Requests given as arguments, and with `--batch` all of
-//! standard input, are answered as one batch ([`AddrResolver::prepare_batch`]) and formatted on all threads from
-//! the batch's compact form, in input order; the output is the same.
+//! Requests read from standard input are answered in rounds ([`run`]): every complete line already readable is
+//! looked up as one sorted, parallel batch ([`AddrResolver::prepare_batch`]), formatted on all threads from the
+//! batch's compact form, written in input order and flushed; only then does the command wait for more input. A
+//! file is answered as fast as a batch can be, and the command still works as a coprocess like GNU addr2line: a
+//! request is answered without waiting for the next one. Requests given as arguments are one batch.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -49,9 +50,8 @@ pub struct Addr2lineOptions {
     /// Directories searched for the files named in maps lines (`dir/<basename>`, pprof's
     /// `PPROF_BINARY_PATH` layouts).
     pub search_path: Vec<PathBuf>,
-    /// Read every request from standard input first and answer them as one batch (faster
-    /// for many addresses; not a coprocess). Requests given as arguments always are.
-    pub batch: bool,
+    /// Never contact a debuginfod server (the debuginfod cache is still read).
+    pub offline: bool,
 }
 
 fn file_name(file: &str, basenames: bool) -> &str {
@@ -191,13 +191,17 @@ pub fn format_json(a: &Answer, o: &Addr2lineOptions) -> String {
     s
 }
 
-/// Answer `args` (if any) or else every line of `input`. Lines of `input` are streamed (each answer written and
-/// flushed before the next request is read) unless `opts.batch`; arguments and batch input are answered together
-/// ([`AddrResolver::prepare_batch`]). The first bad token and each distinct lookup problem get one note on `err`.
+/// Answer `args` (if any) or else every line of `input`.
+///
+/// Requests from `input` are answered in rounds: each round takes every complete line that can be read without
+/// waiting (at least one, waiting for it), answers them as one sorted, parallel batch, writes the answers in input
+/// order and flushes. A file or a fast pipe is thus answered in a few big batches, while a coprocess that writes one
+/// address and waits for its answer (as pprof drives addr2line) gets each answer at once. Arguments are one batch.
+/// The first bad token and each distinct lookup problem get one note on `err`.
 pub fn run(
     opts: &Addr2lineOptions,
     args: &[String],
-    input: &mut dyn BufRead,
+    input: &mut dyn Requests,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<()> {
@@ -219,7 +223,11 @@ pub fn run(
         exe: opts.exe.clone(),
         maps,
         search_path: opts.search_path.clone(),
+        debuginfod: super::debuginfod(opts.offline),
     })?;
+    for w in a.take_warnings() {
+        writeln!(err, "pprofsym addr2line: {w}").map_err(|e| Error::caused_by(ErrorKind::Io, "", e))?;
+    }
     let io = |e: std::io::Error| Error::caused_by(ErrorKind::Io, "", e);
     let mut noted_garbage = false;
     let mut noted = std::collections::HashSet::new();
@@ -239,41 +247,139 @@ pub fn run(
         OutputFormat::Gnu => format_gnu_into(ans, opts, text),
         OutputFormat::Json => text.push_str(&format_json(ans, opts)),
     };
-    let res = if args.is_empty() && !opts.batch {
-        let mut line = String::new();
+    let res = if args.is_empty() {
         let mut text = String::new();
         loop {
-            line.clear();
-            if input.read_line(&mut line).map_err(io)? == 0 {
-                break Ok(());
-            }
-            let ans = a.resolve(&line);
-            if let Some(e) = &ans.error
-                && let Err(e) = note(ans.address.is_none(), e, err)
-            {
-                break Err(e);
-            }
-            text.clear();
-            format(&ans, &mut text);
-            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            let lines = match input.next_round() {
+                Ok(Some(lines)) => lines,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            };
+            let done = if let [line] = lines.as_slice() {
+                // One request: no batch machinery.
+                let ans = a.resolve(line);
+                text.clear();
+                format(&ans, &mut text);
+                ans.error
+                    .as_ref()
+                    .map_or(Ok(()), |e| note(ans.address.is_none(), e, err))
+                    .and_then(|()| out.write_all(text.as_bytes()))
+                    .and_then(|()| out.flush())
+            } else {
+                let batch = a.prepare_batch(&lines);
+                write_batch(&batch, opts, &format, &mut note, out, err)
+            };
+            if let Err(e) = done {
                 break Err(e);
             }
         }
     } else {
-        // All of standard input in one buffer, the requests borrowed from it.
-        let mut all = String::new();
-        if args.is_empty() {
-            input.read_to_string(&mut all).map_err(io)?;
-        }
-        let lines: Vec<&str> = all.split_inclusive('\n').collect();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let requests = if args.is_empty() { &lines } else { &args };
-        let batch = a.prepare_batch(requests);
+        let batch = a.prepare_batch(&args);
         write_batch(&batch, opts, &format, &mut note, out, err)
     };
     match res {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         r => r.map_err(io),
+    }
+}
+
+/// Where request lines come from, a round at a time (see [`run`]).
+pub trait Requests {
+    /// The next round of complete lines (each without its newline; a last line without one counts), at least
+    /// one; `None` at the end of the input.
+    fn next_round(&mut self) -> std::io::Result<Option<Vec<String>>>;
+}
+
+/// The most lines one round takes, bounding the memory of a round's batch.
+const MAX_ROUND_LINES: usize = 1 << 18;
+
+/// Request lines read from a file descriptor (standard input): a round is every complete line readable without
+/// blocking, found with `poll`.
+pub struct FdRequests {
+    fd: std::os::fd::RawFd,
+    buf: Vec<u8>,
+    /// Where the unread bytes of `buf` start.
+    start: usize,
+    eof: bool,
+}
+
+impl FdRequests {
+    /// Requests from `fd`, which stays open and owned by the caller.
+    pub fn new(fd: std::os::fd::RawFd) -> FdRequests {
+        FdRequests {
+            fd,
+            buf: Vec::new(),
+            start: 0,
+            eof: false,
+        }
+    }
+
+    /// Reads what one `read` gives into the buffer; false at the end of the input.
+    fn read_some(&mut self) -> std::io::Result<bool> {
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let len = self.buf.len();
+        self.buf.resize(len + (64 << 10), 0);
+        loop {
+            // SAFETY: the buffer has 64 KiB of room after `len`, and `read` writes at most that many bytes.
+            let n = unsafe { libc::read(self.fd, self.buf[len..].as_mut_ptr().cast(), 64 << 10) };
+            if n >= 0 {
+                self.buf.truncate(len + n as usize);
+                return Ok(n > 0);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                self.buf.truncate(len);
+                return Err(e);
+            }
+        }
+    }
+
+    /// Whether more input can be read now without blocking.
+    fn readable_now(&self) -> bool {
+        let mut p = libc::pollfd {
+            fd: self.fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, a zero timeout.
+        let n = unsafe { libc::poll(&mut p, 1, 0) };
+        n > 0 && p.revents & (libc::POLLIN | libc::POLLHUP) != 0
+    }
+
+    fn complete_lines(&self) -> usize {
+        self.buf[self.start..].iter().filter(|&&b| b == b'\n').count()
+    }
+}
+
+impl Requests for FdRequests {
+    fn next_round(&mut self) -> std::io::Result<Option<Vec<String>>> {
+        // Wait for a first complete line (or the end).
+        while !self.eof && !self.buf[self.start..].contains(&b'\n') {
+            self.eof = !self.read_some()?;
+        }
+        // Then take whatever else is already there.
+        while !self.eof && self.complete_lines() < MAX_ROUND_LINES && self.readable_now() {
+            self.eof = !self.read_some()?;
+        }
+        let rest = &self.buf[self.start..];
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        let mut lines = Vec::new();
+        let mut used = 0;
+        for piece in rest.split_inclusive(|&b| b == b'\n') {
+            if lines.len() == MAX_ROUND_LINES || (!piece.ends_with(b"\n") && !self.eof) {
+                break;
+            }
+            used += piece.len();
+            lines.push(String::from_utf8_lossy(piece).into_owned());
+        }
+        self.start += used;
+        Ok(Some(lines))
     }
 }
 
@@ -346,16 +452,12 @@ pub fn main(a: crate::cli::Addr2lineArgs) -> Result<()> {
         },
         maps: a.maps.or(a.pid.map(proc_maps_path)),
         search_path: a.search_path,
-        batch: a.batch,
+        offline: a.offline,
     };
-    let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
-    run(
-        &opts,
-        &a.addrs,
-        &mut stdin.lock(),
-        &mut stdout.lock(),
-        &mut stderr.lock(),
-    )
+    let (stdout, stderr) = (std::io::stdout(), std::io::stderr());
+    // Standard input is read directly (no std buffering), so a round takes exactly what is readable.
+    let mut requests = FdRequests::new(0);
+    run(&opts, &a.addrs, &mut requests, &mut stdout.lock(), &mut stderr.lock())
 }
 
 /// `/proc/PID/maps` of a live process.

@@ -88,11 +88,12 @@ fn load_one(p: &Path, opts: &LoadOptions, role: Option<&str>) -> Result<Profile>
 fn annotate(p: &Path, e: Error, role: Option<&str>) -> Error {
     match (role, e.kind()) {
         (Some(r), _) => e.context(r),
-        (None, ErrorKind::Format) => Error::new(
+        // Standard input is never taken for the executable.
+        (None, ErrorKind::Format) if p.as_os_str() != "-" => Error::new(
             ErrorKind::Format,
             format!(
                 "{}: not an ELF file, nor a profile ({})",
-                p.display(),
+                e.message(),
                 inner_message(&e)
             ),
         ),
@@ -205,7 +206,9 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     if a.inputs.normalize && base_paths.is_empty() {
         return Err(Error::new(ErrorKind::Usage, "--normalize needs --base or --diff-base"));
     }
-    let symbolizing = main.is_some() || !a.sym.binaries.is_empty();
+    // As symbolize_for_report decides: binaries named, or debuginfod set up.
+    let debuginfod = std::env::var("DEBUGINFOD_URLS").is_ok_and(|v| !v.trim().is_empty());
+    let symbolizing = main.is_some() || !a.sym.binaries.is_empty() || debuginfod;
     keep_freed_memory();
     let merged = stream_merge(&pos.profiles, &opts, main, None)?;
     let out = match merged {

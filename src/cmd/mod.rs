@@ -3,12 +3,15 @@
 
 pub mod addr2line;
 pub mod compare;
+pub mod progress;
 pub mod reports;
 pub mod symbolize;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
 
+use pprofsym::binary::debuginfod::{Debuginfod, DebuginfodOptions};
 use pprofsym::binary::locate::LocatorConfig;
 use pprofsym::error::{Error, ErrorKind, Result, Warning};
 use pprofsym::profile::{self, LoadOptions, Profile};
@@ -78,16 +81,31 @@ pub fn symbolizer(main: Option<&Path>, a: &SymArgs) -> Result<Symbolizer> {
     if !a.debug_dirs.is_empty() {
         locator.debug_dirs = a.debug_dirs.clone();
     }
+    locator.debuginfod = debuginfod(a.offline);
     Ok(Symbolizer::new(SymbolizerOptions {
         locator,
         source: a.symbols.into(),
     }))
 }
 
-/// Symbolizes `p` in memory when binaries were named (positional main binary or `--binary`), so every report sees
-/// functions and lines; otherwise returns it unchanged.
+/// The debuginfod client configured by elfutils' variables (`DEBUGINFOD_URLS`, `DEBUGINFOD_CACHE_PATH`,
+/// `DEBUGINFOD_TIMEOUT`, …); `None` when `DEBUGINFOD_URLS` is unset or blank. `offline` keeps it off the network
+/// (the cache is still read). Downloads draw a progress bar when standard error is a terminal.
+pub fn debuginfod(offline: bool) -> Option<Arc<Debuginfod>> {
+    let mut opts = DebuginfodOptions::from_env(&|k| std::env::var(k).ok())?;
+    opts.offline = offline;
+    let mut d = Debuginfod::new(opts);
+    if std::io::stderr().is_terminal() {
+        d = d.with_progress(Arc::new(progress::DownloadBar::default()));
+    }
+    Some(Arc::new(d))
+}
+
+/// Symbolizes `p` in memory when binaries were named (positional main binary or `--binary`) or debuginfod is set
+/// up (`DEBUGINFOD_URLS`), so every report sees functions and lines; otherwise returns it unchanged.
 pub fn symbolize_for_report(p: Profile, main: Option<&Path>, a: &SymArgs) -> Result<Profile> {
-    if main.is_none() && a.binaries.is_empty() {
+    let debuginfod = std::env::var("DEBUGINFOD_URLS").is_ok_and(|v| !v.trim().is_empty());
+    if main.is_none() && a.binaries.is_empty() && !debuginfod {
         return Ok(p);
     }
     let out = symbolize_loaded(p, main, a)?;

@@ -5,7 +5,7 @@ use regex::Regex;
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::report::render::{render_addrs, render_info, render_sites, render_top};
 use pprofsym::report::{self, SiteOptions, TopOptions};
-use pprofsym::symbolize::profile::resolve_profile;
+use pprofsym::symbolize::profile::{locate_mappings, resolve_profile};
 
 use super::compare::{load_inputs, select, tag_filters};
 use super::{emit, format, load, symbolizer, warn};
@@ -14,7 +14,13 @@ use crate::cli::{AddrsArgs, Bounds, InfoArgs, SitesArgs, TopArgs};
 /// `pprofsym info`.
 pub fn info(a: InfoArgs) -> Result<()> {
     let p = load(&a.profile, &a.common)?;
-    emit(&render_info(&report::info(&p), format(&a.common)))
+    let mut info = report::info(&p);
+    if a.locate {
+        let mut sym = symbolizer(None, &a.sym)?;
+        info.set_located(locate_mappings(&p, &mut sym));
+        warn("pprofsym: ", &sym.take_warnings());
+    }
+    emit(&render_info(&info, format(&a.common)))
 }
 
 /// `pprofsym top`: the inputs merged (bases subtracted), then pprof's `-top`.

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::answer::{Frame, LocationAnswer, MappingStatus, Resolution};
+use crate::binary::Located;
 use crate::profile::Profile;
 
 /// How the profile's own frames compare with the binary's.
@@ -97,6 +98,19 @@ pub struct AddrsReport {
     pub neither: usize,
     /// Warnings from binary lookup.
     pub warnings: Vec<String>,
+    /// For each mapping that was looked up: the binary used and where it came from, or that none was found.
+    pub binaries: Vec<MappingBinary>,
+}
+
+/// The binary of one mapping, as `addrs` lists them under its table.
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingBinary {
+    /// Mapping id.
+    pub mapping_id: u64,
+    /// Mapping file.
+    pub mapping_file: String,
+    /// The binary used and where it came from; `None`: no binary was found.
+    pub located: Option<Located>,
 }
 
 fn from_frame(f: &Frame) -> FrameText {
@@ -186,7 +200,25 @@ pub fn addrs(p: &Profile, res: &Resolution) -> AddrsReport {
         rows.push(row);
     }
     let count = |a: Agreement| rows.iter().filter(|r| r.agreement == a).count();
+    let binaries = pb
+        .mapping
+        .iter()
+        .zip(&res.mappings)
+        .filter_map(|(m, st)| {
+            let located = match st {
+                MappingStatus::Symbolized { located, .. } => Some((**located).clone()),
+                MappingStatus::NoBinary => None,
+                _ => return None,
+            };
+            Some(MappingBinary {
+                mapping_id: m.id,
+                mapping_file: p.str(m.filename).to_string(),
+                located,
+            })
+        })
+        .collect();
     AddrsReport {
+        binaries,
         agree: count(Agreement::Agree),
         differ: count(Agreement::Differ),
         profile_only: count(Agreement::ProfileOnly),

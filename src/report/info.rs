@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use super::labels::format_time_utc;
+use crate::answer::MappingStatus;
+use crate::binary::Located;
 use crate::profile::Profile;
 
 /// A sample type with its total.
@@ -37,6 +39,12 @@ pub struct MappingInfo {
     pub flags: String,
     /// Locations that refer to this mapping.
     pub locations: usize,
+    /// The binary found for it and where it came from (`info --locate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub located: Option<Located>,
+    /// A binary was looked for (`info --locate`, not a pseudo mapping such as `[vdso]`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub searched: bool,
 }
 
 /// Everything `pprofsym info` prints.
@@ -74,6 +82,22 @@ pub struct Info {
     pub unsymbolized_locations: usize,
     /// The mappings.
     pub mappings: Vec<MappingInfo>,
+    /// The binaries were looked for (`info --locate`): each mapping's `located` says what was found.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub located: bool,
+}
+
+impl Info {
+    /// Records what was found for each mapping (in mapping order; see `symbolize::profile::locate_mappings`).
+    pub fn set_located(&mut self, found: Vec<MappingStatus>) {
+        for (m, st) in self.mappings.iter_mut().zip(found) {
+            m.searched = !matches!(st, MappingStatus::Unsymbolizable);
+            if let MappingStatus::Symbolized { located, .. } = st {
+                m.located = Some(*located);
+            }
+        }
+        self.located = true;
+    }
 }
 
 /// Summarizes `p`.
@@ -122,6 +146,8 @@ pub fn info(p: &Profile) -> Info {
                 build_id: p.str(m.build_id).into(),
                 flags,
                 locations,
+                located: None,
+                searched: false,
             }
         })
         .collect();
@@ -148,5 +174,6 @@ pub fn info(p: &Profile) -> Info {
         inlined_locations: pb.location.iter().filter(|l| l.line.len() > 1).count(),
         unsymbolized_locations: pb.location.iter().filter(|l| l.line.is_empty()).count(),
         mappings,
+        located: false,
     }
 }

@@ -226,10 +226,15 @@ pub fn render_info(i: &Info, f: Format) -> String {
     match f {
         Format::Json => serde_json::to_string_pretty(i).expect("report serializes") + "\n",
         Format::Csv => {
-            let mut out = String::from("id,start,limit,offset,file,build_id,flags,locations\n");
+            let mut out = String::from("id,start,limit,offset,file,build_id,flags,locations");
+            out.push_str(if i.located {
+                ",binary,origin,debug_file,debug_origin\n"
+            } else {
+                "\n"
+            });
             for m in &i.mappings {
                 out.push_str(&format!(
-                    "{},{:#x},{:#x},{:#x},{},{},{},{}\n",
+                    "{},{:#x},{:#x},{:#x},{},{},{},{}",
                     m.id,
                     m.start,
                     m.limit,
@@ -239,6 +244,18 @@ pub fn render_info(i: &Info, f: Format) -> String {
                     m.flags,
                     m.locations
                 ));
+                if i.located {
+                    let l = m.located.as_ref();
+                    let text = |v: Option<String>| csv_field(&v.unwrap_or_default());
+                    out.push_str(&format!(
+                        ",{},{},{},{}",
+                        text(l.map(|l| l.path.display().to_string())),
+                        text(l.map(|l| l.origin.to_string())),
+                        text(l.and_then(|l| l.debug_file.as_ref()).map(|p| p.display().to_string())),
+                        text(l.and_then(|l| l.debug_origin.as_ref()).map(ToString::to_string)),
+                    ));
+                }
+                out.push('\n');
             }
             out
         }
@@ -297,6 +314,14 @@ pub fn render_info(i: &Info, f: Format) -> String {
                 }
                 out.push_str(&t.to_string());
                 out.push('\n');
+            }
+            if i.located {
+                out.push_str("Binaries:\n");
+                for m in &i.mappings {
+                    if m.searched {
+                        out.push_str(&located_line(m.id, &m.file, m.located.as_ref()));
+                    }
+                }
             }
             out
         }
@@ -380,7 +405,14 @@ pub fn render_addrs(r: &super::addrs::AddrsReport, f: Format) -> String {
                     profile,
                 ]);
             }
-            format!("{t}\n{}\n", r.summary())
+            let mut binaries = String::new();
+            if !r.binaries.is_empty() {
+                binaries.push_str("Binaries:\n");
+                for b in &r.binaries {
+                    binaries.push_str(&located_line(b.mapping_id, &b.mapping_file, b.located.as_ref()));
+                }
+            }
+            format!("{t}\n{binaries}{}\n", r.summary())
         }
     }
 }
@@ -506,5 +538,18 @@ pub fn render_growth(r: &super::growth::GrowthReport, f: Format) -> String {
                 out
             }
         }
+    }
+}
+
+/// One line of a `Binaries:` list: the mapping, then the file used and where it came from.
+fn located_line(id: u64, file: &str, located: Option<&crate::binary::Located>) -> String {
+    let name = if file.is_empty() {
+        "<unnamed>"
+    } else {
+        super::graph::basename(file)
+    };
+    match located {
+        Some(l) => format!("  {id:>3}  {name}: {l}\n"),
+        None => format!("  {id:>3}  {name}: no binary found\n"),
     }
 }

@@ -19,7 +19,7 @@ use super::batch::{BatchLookups, CompactBuilder, LookupPart};
 use super::dwarf::sections::SharedDwarf;
 use super::dwarf::split::SplitDwarf;
 use super::dwarf::{Dwarf, Sections, load_sections};
-use super::gopclntab::{GoPclntab, PclntabError};
+use super::gopclntab::{GoNaming, GoPclntab, PclntabError, go_version};
 use super::intern::NameArena;
 use super::source::{Cx, DataSymbol, Lookup, Names, Source, Step, SymbolSource, SymtabSource, chain};
 use super::symtab::{Sym, SymKind, SymbolTable, build_symtab};
@@ -35,6 +35,8 @@ struct Shared {
     source: SymbolSource,
     /// The sources asked, in order (see [`chain`]).
     chain: &'static [Step],
+    /// How the Go linker spelled names, for Go frames read from DWARF or the symbol table.
+    go_naming: GoNaming,
     /// The `gimli::Dwarf` over `sections`. Before `sections`: its readers point into them (see
     /// [`super::dwarf::sections::Reader`]).
     gimli_dwarf: SharedDwarf,
@@ -89,12 +91,19 @@ impl ElfSymbolizer {
 
     /// [`new`](Self::new) with the symbol source `source`.
     pub fn with_source(bin: Arc<Binary>, debug: Option<Arc<Binary>>, source: SymbolSource) -> ElfSymbolizer {
-        let chain = chain(source, is_go_binary(&bin));
+        let is_go = is_go_binary(&bin);
+        let chain = chain(source, is_go);
+        let go_naming = if is_go {
+            GoNaming::for_version(go_version(bin.data()))
+        } else {
+            GoNaming::Full
+        };
         let shared = Shared {
             bin,
             debug,
             source,
             chain,
+            go_naming,
             gimli_dwarf: Arc::default(),
             sections: Arc::default(),
             symtab: Arc::default(),
@@ -109,8 +118,8 @@ impl ElfSymbolizer {
     fn over(shared: Arc<Shared>, arena: NameArena) -> ElfSymbolizer {
         ElfSymbolizer {
             dwarf: OnceCell::new(),
+            names: Names::new(shared.go_naming),
             shared,
-            names: Names::default(),
             batch_window: None,
             arena: RefCell::new(arena),
         }
@@ -227,7 +236,7 @@ impl ElfSymbolizer {
     /// The DWARF context, built on first use. An error is cached and returned each time.
     fn dwarf(&self) -> Result<Option<&Dwarf>> {
         let load = || match self.dwarf_sections()? {
-            Some(s) => Dwarf::load(s, &self.shared.gimli_dwarf, self.arena.take()).map(Some),
+            Some(s) => Dwarf::load(s, &self.shared.gimli_dwarf, self.arena.take(), self.shared.go_naming).map(Some),
             None => Ok(None),
         };
         match self.dwarf.get_or_init(load) {
@@ -268,7 +277,10 @@ impl ElfSymbolizer {
             .spawn(move || {
                 // Sections first: they take longest, and the symbol table is made by the first lookup if this
                 // thread has not got to it yet.
-                sections.get_or_init(|| load_dwarf_sections(&bin, debug.as_ref()));
+                sections.get_or_init(|| {
+                    prefetch_test_delay();
+                    load_dwarf_sections(&bin, debug.as_ref())
+                });
                 symtab.get_or_init(|| build_symtab(&bin, debug.as_ref()));
             });
     }
@@ -342,7 +354,7 @@ impl ElfSymbolizer {
     /// split into `threads` contiguous runs, so each worker parses mostly its own DWARF units. Workers share this
     /// symbolizer's mapped sections, symbol tables and Go pclntab; each builds its own DWARF contexts (addr2line's
     /// context is not `Sync`), a fresh one per window of its run (see the module docs). Sequential when that does
-    /// not pay: fewer than 1000 distinct addresses, or no DWARF answering first.
+    /// not pay: fewer than 1000 distinct addresses.
     pub fn frames_batch_parallel(&self, addrs: &[Svma], threads: usize) -> Vec<Result<Lookup>> {
         let b = self.frames_compact(addrs.to_vec(), threads);
         (0..addrs.len()).map(|k| b.get(k)).collect()
@@ -376,17 +388,20 @@ impl ElfSymbolizer {
     fn frames_distinct(&self, uniq: &[Svma], threads: usize) -> Vec<LookupPart> {
         use rayon::prelude::*;
         let threads = threads.max(1);
-        let dwarf_first =
-            self.shared.chain.first() == Some(&Step::Dwarf) && matches!(self.dwarf_sections(), Ok(Some(_)));
         let small = uniq.len() < 1000 && self.batch_window.is_none();
-        if small || !dwarf_first {
+        if small {
             let mut b = CompactBuilder::new(uniq.len());
             for &a in uniq {
                 b.push(self.frames(a));
             }
             return vec![b.finish()];
         }
-        // Build the shared tables once, before the workers race for them.
+        // Build the shared tables once, before the workers race for them. The DWARF sections first, here: they may
+        // be loading on the prefetch thread, which decompresses on the rayon pool, so workers of that pool must not
+        // be the ones waiting for them (a deadlock on a small pool).
+        if self.shared.chain.contains(&Step::Dwarf) {
+            let _ = self.dwarf_sections();
+        }
         self.symtab();
         self.dynsym();
         let chunk = uniq.len().div_ceil(threads);
@@ -418,6 +433,17 @@ impl ElfSymbolizer {
                 b.finish()
             })
             .collect()
+    }
+}
+
+/// For tests of the interleaving of the read-ahead and a batch: `PPROFSYM_TEST_PREFETCH_DELAY_MS` makes the
+/// read-ahead wait that long once it has claimed the sections, so a batch starting meanwhile meets them loading.
+fn prefetch_test_delay() {
+    if let Some(ms) = std::env::var("PPROFSYM_TEST_PREFETCH_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
 }
 

@@ -33,6 +33,8 @@ pub struct ResolverOptions {
     /// Directories searched for the files named in maps lines (`dir/<basename>`, pprof's `PPROF_BINARY_PATH`
     /// layouts).
     pub search_path: Vec<PathBuf>,
+    /// The debuginfod client for debug files the binaries lack (`None`: no debuginfod).
+    pub debuginfod: Option<std::sync::Arc<crate::binary::debuginfod::Debuginfod>>,
 }
 
 /// Parse one address token as GNU addr2line does: hexadecimal, with or without `0x`,
@@ -101,6 +103,7 @@ impl AddrResolver {
             binaries: Vec::new(),
             main_binary: None,
             search_path: opts.search_path,
+            debuginfod: opts.debuginfod,
             ..LocatorConfig::default()
         };
         let mut sym = Symbolizer::new(SymbolizerOptions {
@@ -175,6 +178,11 @@ impl AddrResolver {
         };
         self.by_path.insert(path.to_string(), r.clone());
         r
+    }
+
+    /// Take the soft problems met so far (debug files not found or refused, debuginfod failures).
+    pub fn take_warnings(&mut self) -> Vec<crate::error::Warning> {
+        self.sym.take_warnings()
     }
 
     /// Answer one request token.

@@ -28,8 +28,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::addr::{FileOffset, RuntimeAddr};
-use crate::binary::Binary;
 use crate::binary::locate::{Locator, LocatorConfig};
+use crate::binary::{Binary, Located, Origin};
 use crate::error::{Result, Warning};
 
 pub use self::batch::{CompactFrames, FrameView};
@@ -97,6 +97,8 @@ pub struct BinaryHandle(usize);
 pub struct Symbolizer {
     locator: Locator,
     entries: Vec<ElfSymbolizer>,
+    /// Where each entry's files came from (same index as `entries`).
+    located: Vec<Located>,
     by_mapping: HashMap<(String, String, bool), Option<BinaryHandle>>,
     by_path: HashMap<PathBuf, BinaryHandle>,
     warnings: Vec<Warning>,
@@ -109,6 +111,7 @@ impl Symbolizer {
         Symbolizer {
             locator: Locator::new(opts.locator),
             entries: Vec::new(),
+            located: Vec::new(),
             by_mapping: HashMap::new(),
             by_path: HashMap::new(),
             warnings: Vec::new(),
@@ -122,26 +125,78 @@ impl Symbolizer {
         if m.is_unsymbolizable() {
             return None;
         }
+        self.prepare(std::slice::from_ref(m));
         let key = (m.filename.to_string(), m.build_id.to_string(), m.is_main);
-        if let Some(h) = self.by_mapping.get(&key) {
-            return *h;
-        }
-        let found = self
-            .locator
-            .find_binary(m.filename, m.build_id, m.is_main, &mut self.warnings);
-        let h = match found {
-            None => {
-                let file = if m.filename.is_empty() { "<unnamed>" } else { m.filename };
-                self.warnings.push(Warning::NoBinary {
-                    file: file.to_string(),
-                    build_id: (!m.build_id.is_empty()).then(|| m.build_id.to_string()),
-                });
-                None
+        self.by_mapping.get(&key).copied().flatten()
+    }
+
+    /// Find and open the binaries of many mappings at once (what [`binary_for`](Self::binary_for) does for
+    /// one): local files first; then, with debuginfod, the executables missing locally and the debug files of
+    /// binaries without DWARF, fetched concurrently. Later [`binary_for`](Self::binary_for) calls for these
+    /// mappings answer from what was found here.
+    pub fn prepare(&mut self, ms: &[MappingInfo]) {
+        type Key = (String, String, bool);
+        let mut found: Vec<(Key, Binary, Origin)> = Vec::new();
+        let mut missing: Vec<(Key, &MappingInfo)> = Vec::new();
+        for m in ms {
+            let key = (m.filename.to_string(), m.build_id.to_string(), m.is_main);
+            if m.is_unsymbolizable()
+                || self.by_mapping.contains_key(&key)
+                || found.iter().any(|(k, _, _)| *k == key)
+                || missing.iter().any(|(k, _)| *k == key)
+            {
+                continue;
             }
-            Some(bin) => Some(self.add_binary(bin)),
-        };
-        self.by_mapping.insert(key, h);
-        h
+            match self
+                .locator
+                .find_binary(m.filename, m.build_id, m.is_main, &mut self.warnings)
+            {
+                Some(bin) => {
+                    let origin = Origin::of_binary(self.locator.config(), bin.path(), m.filename, m.is_main);
+                    found.push((key, bin, origin));
+                }
+                None => missing.push((key, m)),
+            }
+        }
+        let remote: Vec<usize> = (0..missing.len())
+            .filter(|&i| self.locator.has_debuginfod() && !missing[i].1.build_id.is_empty())
+            .collect();
+        let ids: Vec<&str> = remote.iter().map(|&i| missing[i].1.build_id).collect();
+        let mut fetched = self.locator.fetch_binaries(&ids, &mut self.warnings).into_iter();
+        for (i, (key, m)) in missing.into_iter().enumerate() {
+            match remote.contains(&i).then(|| fetched.next().flatten()).flatten() {
+                Some(f) => found.push((key, f.binary, f.origin)),
+                None => {
+                    let file = if m.filename.is_empty() { "<unnamed>" } else { m.filename };
+                    self.warnings.push(Warning::NoBinary {
+                        file: file.to_string(),
+                        build_id: (!m.build_id.is_empty()).then(|| m.build_id.to_string()),
+                    });
+                    self.by_mapping.insert(key, None);
+                }
+            }
+        }
+        let mut keys_of: Vec<Vec<Key>> = Vec::new();
+        let mut bins: Vec<(Binary, Origin)> = Vec::new();
+        for (key, bin, origin) in found {
+            let canon = std::fs::canonicalize(bin.path()).unwrap_or_else(|_| bin.path().to_path_buf());
+            if let Some(h) = self.by_path.get(&canon) {
+                self.by_mapping.insert(key, Some(*h));
+            } else if let Some(j) = bins
+                .iter()
+                .position(|(b, _)| std::fs::canonicalize(b.path()).unwrap_or_else(|_| b.path().to_path_buf()) == canon)
+            {
+                keys_of[j].push(key);
+            } else {
+                keys_of.push(vec![key]);
+                bins.push((bin, origin));
+            }
+        }
+        for (keys, h) in keys_of.into_iter().zip(self.add_binaries(bins)) {
+            for key in keys {
+                self.by_mapping.insert(key, Some(h));
+            }
+        }
     }
 
     /// Open `path` directly (no search, no build-ID check).
@@ -151,22 +206,58 @@ impl Symbolizer {
             return Ok(*h);
         }
         let bin = Binary::open(&path)?;
-        Ok(self.add_binary(bin))
+        Ok(self.add_binaries(vec![(bin, Origin::Given)])[0])
     }
 
-    fn add_binary(&mut self, bin: Binary) -> BinaryHandle {
-        let path = bin.path().to_path_buf();
-        let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if let Some(h) = self.by_path.get(&canon) {
-            return *h;
+    /// Adds opened binaries (or finds them already added), with their separate debug files: local ones first,
+    /// then the missing ones from debuginfod, fetched at once.
+    fn add_binaries(&mut self, bins: Vec<(Binary, Origin)>) -> Vec<BinaryHandle> {
+        let mut debug: Vec<Option<(Binary, Origin)>> = Vec::with_capacity(bins.len());
+        for (bin, _) in &bins {
+            let d = self.locator.find_debug_file(bin, &mut self.warnings).map(|d| {
+                let o = Origin::of_debug_file(self.locator.config(), d.path());
+                (d, o)
+            });
+            debug.push(d);
         }
-        let debug = self.locator.find_debug_file(&bin, &mut self.warnings).map(Arc::new);
-        let h = BinaryHandle(self.entries.len());
-        self.entries
-            .push(ElfSymbolizer::with_source(Arc::new(bin), debug, self.source));
-        self.by_path.insert(canon, h);
-        self.by_path.insert(path, h);
-        h
+        let need: Vec<usize> = (0..bins.len())
+            .filter(|&i| debug[i].is_none() && !bins[i].0.has_dwarf() && bins[i].0.build_id().is_some())
+            .collect();
+        if !need.is_empty() && self.locator.has_debuginfod() {
+            let asked: Vec<&Binary> = need.iter().map(|&i| &bins[i].0).collect();
+            let got = self.locator.fetch_debug_files(&asked, &mut self.warnings);
+            for (&i, f) in need.iter().zip(got) {
+                debug[i] = f.map(|f| (f.binary, f.origin));
+            }
+        }
+        bins.into_iter()
+            .zip(debug)
+            .map(|((bin, origin), debug)| {
+                let path = bin.path().to_path_buf();
+                let canon = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                if let Some(h) = self.by_path.get(&canon) {
+                    return *h;
+                }
+                let h = BinaryHandle(self.entries.len());
+                self.located.push(Located {
+                    path: path.clone(),
+                    origin,
+                    debug_file: debug.as_ref().map(|(d, _)| d.path().to_path_buf()),
+                    debug_origin: debug.as_ref().map(|(_, o)| o.clone()),
+                });
+                let debug = debug.map(|(d, _)| Arc::new(d));
+                self.entries
+                    .push(ElfSymbolizer::with_source(Arc::new(bin), debug, self.source));
+                self.by_path.insert(canon, h);
+                self.by_path.insert(path, h);
+                h
+            })
+            .collect()
+    }
+
+    /// Where the binary behind a handle (and its debug file) came from.
+    pub fn located(&self, h: BinaryHandle) -> &Located {
+        &self.located[h.0]
     }
 
     /// The binary behind a handle.

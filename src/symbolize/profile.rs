@@ -75,6 +75,21 @@ struct Batches {
     batches: Vec<(Vec<usize>, ResolvedBatch)>,
 }
 
+/// The symbolizer's view of mapping `mi`.
+fn mapping_info<'a>(p: &'a Profile, mi: usize, m: &pb::Mapping) -> MappingInfo<'a> {
+    let first = &p.pb().mapping[0];
+    MappingInfo {
+        start: RuntimeAddr(m.memory_start),
+        limit: RuntimeAddr(m.memory_limit),
+        offset: FileOffset(m.file_offset),
+        filename: p.str(m.filename),
+        build_id: p.str(m.build_id),
+        // pprof's main binary is the first mapping's file; other mappings of that same file (one per segment,
+        // as jemalloc_pprof writes them) are the main binary too.
+        is_main: mi == 0 || (m.filename == first.filename && m.build_id == first.build_id),
+    }
+}
+
 fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
     let pb = p.pb();
     let mut locs_of: Vec<Vec<usize>> = vec![Vec::new(); pb.mapping.len()];
@@ -87,6 +102,17 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
     let mut warnings = Vec::new();
     let mut batches = Vec::new();
     let mut used = Vec::new();
+    let info_of = |mi: usize, m: &pb::Mapping| mapping_info(p, mi, m);
+    // Find every binary first, so that those fetched from debuginfod are fetched together.
+    let wanted: Vec<MappingInfo> = pb
+        .mapping
+        .iter()
+        .enumerate()
+        .filter(|&(mi, m)| !locs_of[mi].is_empty() && (force || !has_symbols(m)))
+        .map(|(mi, m)| info_of(mi, m))
+        .collect();
+    sym.prepare(&wanted);
+    drop(wanted);
     for (mi, m) in pb.mapping.iter().enumerate() {
         if locs_of[mi].is_empty() {
             mappings.push(MappingStatus::Unused);
@@ -96,14 +122,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
             mappings.push(MappingStatus::AlreadySymbolized);
             continue;
         }
-        let info = MappingInfo {
-            start: RuntimeAddr(m.memory_start),
-            limit: RuntimeAddr(m.memory_limit),
-            offset: FileOffset(m.file_offset),
-            filename: p.str(m.filename),
-            build_id: p.str(m.build_id),
-            is_main: mi == 0,
-        };
+        let info = info_of(mi, m);
         if info.is_unsymbolizable() {
             mappings.push(MappingStatus::Unsymbolizable);
             continue;
@@ -127,6 +146,7 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
         }
         mappings.push(MappingStatus::Symbolized {
             binary: sym.binary(h).path().display().to_string(),
+            located: Box::new(sym.located(h).clone()),
         });
         batches.push((lis, batch));
         used.push(h);
@@ -145,6 +165,35 @@ fn resolve_batches(p: &Profile, sym: &mut Symbolizer, force: bool) -> Batches {
         warnings,
         batches,
     }
+}
+
+/// Finds the binary of every mapping of `p` as [`resolve_profile`] would, without looking anything up: per
+/// mapping [`MappingStatus::Symbolized`] (the file and where it came from), [`MappingStatus::NoBinary`] (the
+/// symbolizer's warnings say why) or [`MappingStatus::Unsymbolizable`] (pseudo mappings).
+pub fn locate_mappings(p: &Profile, sym: &mut Symbolizer) -> Vec<MappingStatus> {
+    let pb = p.pb();
+    let infos: Vec<MappingInfo> = pb
+        .mapping
+        .iter()
+        .enumerate()
+        .map(|(mi, m)| mapping_info(p, mi, m))
+        .collect();
+    sym.prepare(&infos);
+    infos
+        .iter()
+        .map(|m| {
+            if m.is_unsymbolizable() {
+                return MappingStatus::Unsymbolizable;
+            }
+            match sym.binary_for(m) {
+                Some(h) => MappingStatus::Symbolized {
+                    binary: sym.binary(h).path().display().to_string(),
+                    located: Box::new(sym.located(h).clone()),
+                },
+                None => MappingStatus::NoBinary,
+            }
+        })
+        .collect()
 }
 
 /// Writes the answers of `res` into `p` with pprof's default short C++ names; see [`apply_with`].

@@ -7,10 +7,10 @@
 //! binary it is; every lookup then walks that list.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::gopclntab::{GoPclntab, runtime_name};
+use super::gopclntab::{GoNaming, GoPclntab, PclnCache, runtime_name};
 use super::intern::FastHash;
 use super::symtab::Sym;
 use crate::addr::Svma;
@@ -124,23 +124,20 @@ impl Source for SymtabSource {
 impl Source for GoPclntab {
     fn lookup(&self, a: Svma, cx: &Cx<'_>) -> Result<Option<Lookup>> {
         let found = self
-            .frames(a.get())
+            .frames_with(a.get(), &mut cx.names.pcln.borrow_mut())
             .map_err(|e| Error::caused_by(ErrorKind::DebugInfo, "Go pclntab", e))?;
         let Some(gf) = found else {
             return Ok(None);
         };
         let frames = gf
             .into_iter()
-            .map(|g| {
-                let function = cx.names.intern(g.function);
-                Frame {
-                    system_name: function.clone(),
-                    function,
-                    file: cx.names.intern(g.file),
-                    line: g.line,
-                    column: 0,
-                    start_line: g.start_line,
-                }
+            .map(|g| Frame {
+                system_name: g.function.clone(),
+                function: g.function,
+                file: g.file,
+                line: g.line,
+                column: 0,
+                start_line: g.start_line,
             })
             .collect();
         Ok(Some(Lookup {
@@ -155,10 +152,12 @@ impl Source for GoPclntab {
 /// strings by content, each handed out as one shared `Arc<str>`.
 #[derive(Default)]
 pub(crate) struct Names {
+    /// How the binary's Go linker spelled names (for the Go runtime's spelling of symbol-table names).
+    go_naming: GoNaming,
     /// Names of symbol-table symbols, keyed by the symbol's address in its table.
     sym_names: RefCell<HashMap<usize, SymNames, FastHash>>,
-    /// Strings of Go pclntab frames, by content.
-    strings: RefCell<HashSet<Arc<str>>>,
+    /// Decoding state of Go pclntab lookups (the last function's tables, names by offset).
+    pcln: RefCell<PclnCache>,
 }
 
 /// The shared strings of one symbol-table symbol, made on first use.
@@ -167,9 +166,19 @@ struct SymNames {
     raw: Option<Arc<str>>,
     demangled: Option<Arc<str>>,
     go: Option<Arc<str>>,
+    /// The names of the whole function ([`Names::function_names`]), when the symbol is only part of it.
+    whole: Option<(Arc<str>, Arc<str>)>,
 }
 
 impl Names {
+    /// Empty caches for a binary whose Go linker spells names as `go_naming` says.
+    pub(crate) fn new(go_naming: GoNaming) -> Names {
+        Names {
+            go_naming,
+            ..Names::default()
+        }
+    }
+
     /// The raw name of `s` (a symbol of one of the binary's tables), shared.
     pub(crate) fn sym_raw(&self, s: &Sym) -> Arc<str> {
         let mut cache = self.sym_names.borrow_mut();
@@ -183,7 +192,10 @@ impl Names {
         let mut cache = self.sym_names.borrow_mut();
         let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
         if go {
-            let n = e.go.get_or_insert_with(|| Arc::from(runtime_name(&s.name))).clone();
+            let naming = self.go_naming;
+            let n =
+                e.go.get_or_insert_with(|| Arc::from(runtime_name(&s.name, naming)))
+                    .clone();
             return (n.clone(), n);
         }
         let raw = e.raw.get_or_insert_with(|| Arc::from(s.name.as_str())).clone();
@@ -197,21 +209,63 @@ impl Names {
         (demangled, raw)
     }
 
-    /// `s` as a shared string, interned by content.
-    pub(crate) fn intern(&self, s: String) -> Arc<str> {
-        let mut set = self.strings.borrow_mut();
-        if let Some(a) = set.get(s.as_str()) {
-            return a.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        set.insert(a.clone());
-        a
+    /// The frame names of the function symbol `s` is part of: for a gcc cold partition (`main.cold`, `f.cold.1`)
+    /// or a local alias (`f.localalias`) those of the function itself (`main`, `f`, raw and demangled, clone
+    /// suffixes such as `.constprop.0` kept); for any other symbol [`sym_frame_names`](Self::sym_frame_names).
+    pub(crate) fn function_names(&self, s: &Sym, go: bool) -> (Arc<str>, Arc<str>) {
+        let Some(base) = whole_function(&s.name) else {
+            return self.sym_frame_names(s, go);
+        };
+        let naming = self.go_naming;
+        let mut cache = self.sym_names.borrow_mut();
+        let e = cache.entry(std::ptr::from_ref(s) as usize).or_default();
+        e.whole
+            .get_or_insert_with(|| {
+                if go {
+                    let n: Arc<str> = Arc::from(runtime_name(base, naming));
+                    return (n.clone(), n);
+                }
+                let raw: Arc<str> = Arc::from(base);
+                let d = demangle(base);
+                let demangled = if d == base { raw.clone() } else { Arc::from(d) };
+                (demangled, raw)
+            })
+            .clone()
     }
+}
+
+/// The name of the function a symbol called `name` is part of, when the symbol is a gcc cold partition
+/// (`main.cold`, `f.cold.1`) or a local alias (`f.localalias`); `None` for a symbol that is a function of its own
+/// (clones such as `f.isra.0`, `f.constprop.0`, `f.part.0` are).
+fn whole_function(name: &str) -> Option<&str> {
+    if let Some(base) = name.strip_suffix(".localalias") {
+        return Some(base);
+    }
+    let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let trimmed = match trimmed.strip_suffix('.') {
+        Some(t) if trimmed.len() < name.len() => t,
+        _ => name,
+    };
+    trimmed.strip_suffix(".cold").filter(|b| !b.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_and_aliases_belong_to_their_function() {
+        assert_eq!(whole_function("main.cold"), Some("main"));
+        assert_eq!(whole_function("f.cold.1"), Some("f"));
+        assert_eq!(whole_function("c_recurse.localalias"), Some("c_recurse"));
+        assert_eq!(
+            whole_function("_ZN12_GLOBAL__N_112copy_cstringEPKc.constprop.0.cold"),
+            Some("_ZN12_GLOBAL__N_112copy_cstringEPKc.constprop.0")
+        );
+        assert_eq!(whole_function("f.isra.0"), None);
+        assert_eq!(whole_function("cold"), None);
+        assert_eq!(whole_function(".cold"), None);
+    }
 
     #[test]
     fn chains_follow_the_choice_and_the_kind_of_binary() {

@@ -52,24 +52,30 @@ impl SymbolTable {
             if name.is_empty() {
                 continue;
             }
-            syms.push(Sym {
-                addr: s.address(),
-                size: s.size(),
-                name: name.to_string(),
-                kind,
-            });
+            syms.push((
+                Sym {
+                    addr: s.address(),
+                    size: s.size(),
+                    name: name.to_string(),
+                    kind,
+                },
+                s.is_global(),
+            ));
         }
         // Sort by address; among aliases (identical code folded by the linker, C aliases) keep the one
-        // llvm-symbolizer reports: the largest size, then the greatest name (it sorts by (address, size, name)
-        // and keeps the last of each address).
-        syms.sort_by(|a, b| {
+        // llvm-symbolizer reports: the largest size, then a global symbol before a local one (gcc's
+        // `f.localalias` for a recursive `f` compiled with -fPIC), then the greatest name.
+        syms.sort_by(|(a, ag), (b, bg)| {
             a.addr
                 .cmp(&b.addr)
                 .then(b.size.cmp(&a.size))
+                .then(bg.cmp(ag))
                 .then_with(|| b.name.cmp(&a.name))
         });
-        syms.dedup_by(|b, a| a.addr == b.addr && a.size == b.size);
-        SymbolTable { syms }
+        syms.dedup_by(|(b, _), (a, _)| a.addr == b.addr && a.size == b.size);
+        SymbolTable {
+            syms: syms.into_iter().map(|(s, _)| s).collect(),
+        }
     }
 
     /// Number of symbols kept.

@@ -1,7 +1,6 @@
 //! The `addrs` report: raw versus normalized addresses, and the profile's own symbols checked against the binary.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use pprofsym::profile::{LoadOptions, Profile, load};
 use pprofsym::report::addrs::{Agreement, addrs};
@@ -95,7 +94,7 @@ fn native_profile_rows_show_each_step() {
 
 #[test]
 fn cli_prints_json_and_a_summary() {
-    let out = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    let out = common::pprofsym()
         .args([
             "addrs",
             "testdata/go/heap-rate1.pb.gz",
@@ -116,7 +115,7 @@ fn cli_prints_json_and_a_summary() {
             .contains("79 locations: 79 agree, 0 differ"),
         "{text}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    let out = common::pprofsym()
         .args([
             "addrs",
             "testdata/go/heap-rate1.pb.gz",

@@ -11,6 +11,8 @@ use flate2::write::GzEncoder;
 use pprofsym::profile::pb;
 use prost::Message;
 
+use crate::common;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -33,7 +35,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    let mut child = common::pprofsym()
         .args(args)
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())

@@ -2,9 +2,10 @@
 //! `go tool pprof` printed for the same Go fixtures (`testdata/go/goldens/<stem>/raw.txt` and `top.*.txt`).
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
+
+use crate::common;
 
 const STEMS: [&str; 3] = ["heap-rate1", "heap-default", "heap-pie-rate1"];
 const INDEXES: [&str; 4] = ["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"];
@@ -25,10 +26,7 @@ fn golden(stem: &str, name: &str) -> String {
 }
 
 fn pprofsym(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
-        .args(args)
-        .output()
-        .unwrap();
+    let out = common::pprofsym().args(args).output().unwrap();
     assert!(
         out.status.success(),
         "pprofsym {args:?}: {}",
@@ -318,10 +316,7 @@ fn bad_flags_are_one_line_errors() {
         vec!["top", "--focus", "(", p.as_str()],
         vec!["sites", "--sort", "size", p.as_str()],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = common::pprofsym().args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.stdout.is_empty(), "{args:?}");
@@ -354,7 +349,7 @@ fn parallel_graph_equals_single_threaded() {
         ],
     ] {
         let run = |threads: &str| {
-            let out = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+            let out = common::pprofsym()
                 .args(&args)
                 .env("RAYON_NUM_THREADS", threads)
                 .output()

@@ -44,9 +44,21 @@ pub fn runtime_addresses(rel: &str) -> Vec<String> {
         .collect()
 }
 
+/// Environment variables that change where pprofsym looks for binaries; tests set what they depend on.
+pub const LOCATOR_ENV: &[&str] = &["PPROF_BINARY_PATH", "DEBUGINFOD_URLS", "DEBUGINFOD_CACHE_PATH"];
+
+/// A `pprofsym` command that does not inherit the caller's binary search settings ([`LOCATOR_ENV`]).
+pub fn pprofsym() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pprofsym"));
+    for v in LOCATOR_ENV {
+        c.env_remove(v);
+    }
+    c
+}
+
 /// Run `pprofsym addr2line ARGS` with `stdin`; (stdout, stderr, success).
 pub fn run_addr2line(args: &[&str], stdin: &str) -> (String, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pprofsym"))
+    let mut child = pprofsym()
         .arg("addr2line")
         .args(args)
         .stdin(Stdio::piped())
@@ -263,4 +275,95 @@ pub fn first_difference(ours: &str, theirs: &str) -> Option<String> {
         }
     }
     Some("trailing newline differs".into())
+}
+
+/// llvm-symbolizer's spelling of a demangled C++ name rewritten in GNU's (libiberty, c++filt), for the conventions
+/// in which the two demanglers differ: clone suffixes (`f() (.isra.0)` → `f() [clone .isra.0]`), lambdas
+/// (`'lambda'(int)` → `{lambda(int)#1}`, `'lambda0'` → `#2`), `std::nullptr_t` → `decltype(nullptr)`, integer
+/// literals (`0ul` → `(unsigned long)0`), and `>>` closing template arguments (GNU writes `> >` except in a
+/// template constructor's own arguments: both are made `>>` here, on either side, by [`same_cxx_name`]).
+pub fn gnu_spelling(llvm: &str) -> String {
+    let mut s = llvm.replace("std::nullptr_t", "decltype(nullptr)");
+    // Clone suffixes, possibly several: ` (.constprop.0) (.isra.0)`.
+    while let Some(i) = s.rfind(" (.") {
+        match s[i..].find(')') {
+            Some(j) if i + j + 1 == s.len() || s[i + j + 1..].starts_with(" [clone") => {
+                let suffix = s[i + 3..i + j].to_string();
+                let rest = s[i + j + 1..].to_string();
+                s = format!("{} [clone .{suffix}]{rest}", &s[..i]);
+            }
+            _ => break,
+        }
+    }
+    // Lambdas: 'lambda'(args) / 'lambdaN'(args).
+    while let Some(i) = s.find("'lambda") {
+        let after = &s[i + 7..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        let rest = &after[digits.len()..];
+        let Some(rest) = rest.strip_prefix("'(") else { break };
+        let mut depth = 1;
+        let Some(close) = rest.char_indices().find_map(|(k, c)| {
+            depth += i32::from(c == '(') - i32::from(c == ')');
+            (depth == 0).then_some(k)
+        }) else {
+            break;
+        };
+        let n = digits.parse::<u32>().map_or(1, |d| d + 2);
+        let args = &rest[..close];
+        let tail = &rest[close + 1..];
+        s = format!("{}{{lambda({args})#{n}}}{tail}", &s[..i]);
+    }
+    // Integer literals in template arguments.
+    let lit = regex::Regex::new(r"\b([0-9]+)(ul|u)\b").unwrap();
+    lit.replace_all(&s, |c: &regex::Captures| {
+        let ty = if &c[2] == "ul" { "unsigned long" } else { "unsigned int" };
+        format!("({ty}){}", &c[1])
+    })
+    .into_owned()
+}
+
+/// `ours` (GNU's spelling) and `llvm` (llvm-symbolizer's) name the same C++ function, up to the two demanglers'
+/// spelling conventions ([`gnu_spelling`]).
+pub fn same_cxx_name(ours: &str, llvm: &str) -> bool {
+    let close = |s: &str| s.replace("> >", ">>");
+    ours == llvm || close(ours) == close(&gnu_spelling(llvm))
+}
+
+/// llvm-symbolizer 14's spelling of a legacy-mangled Rust name (`_ZN…17h<hash>E`) in rustc-demangle's: without the
+/// hash, and with the escapes llvm leaves undecoded (`_$u7b$$u7b$closure$u7d$$u7d$` → `{{closure}}`).
+pub fn rust_spelling(llvm: &str) -> String {
+    let s = llvm
+        .rsplit_once("::h")
+        .filter(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map_or(llvm, |(n, _)| n);
+    let mut s = s.replace("::_$", "::$");
+    if let Some(rest) = s.strip_prefix("_$") {
+        s = format!("${rest}");
+    }
+    for (from, to) in [
+        ("$u7b$", "{"),
+        ("$u7d$", "}"),
+        ("$LT$", "<"),
+        ("$GT$", ">"),
+        ("$RF$", "&"),
+        ("$BP$", "*"),
+        ("$LP$", "("),
+        ("$RP$", ")"),
+        ("$C$", ","),
+        ("$u20$", " "),
+        ("$u27$", "'"),
+        ("$u5b$", "["),
+        ("$u5d$", "]"),
+        ("$u7e$", "~"),
+        ("..", "::"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}
+
+/// llvm-symbolizer 14 names an address in a gcc cold partition after its symbol (`main.cold`, `f() (.cold)`); we
+/// name it after the function DWARF says it belongs to, as GNU addr2line does: `ours` is that name.
+pub fn cold_partition(ours: &str, llvm: &str) -> bool {
+    llvm == format!("{ours}.cold") || llvm == format!("{ours} (.cold)")
 }

@@ -14,6 +14,8 @@ mod compare_cli;
 mod compare_goldens;
 mod compare_merge;
 mod compare_native;
+mod debuginfod;
+mod fidelity;
 mod go_top_goldens;
 mod gopclntab;
 mod gopclntab_corrupt;

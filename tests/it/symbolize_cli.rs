@@ -1,20 +1,17 @@
 //! `pprofsym symbolize` through the binary: output written atomically, warnings on stderr, errors are one line.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use pprofsym::profile::{LoadOptions, load};
+
+use crate::common;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn pprofsym(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_pprofsym"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
+    common::pprofsym().args(args).current_dir(root()).output().unwrap()
 }
 
 #[test]

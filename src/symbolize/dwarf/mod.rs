@@ -21,7 +21,7 @@ use object::{Object, ObjectSection};
 
 use self::sections::{Reader, SectionBytes, SharedDwarf};
 use self::split::SplitDwarf;
-use super::gopclntab::{runtime_file, runtime_name};
+use super::gopclntab::{GoNaming, runtime_file, runtime_name};
 use super::intern::{FastHash, NameArena};
 use super::source::{Cx, Lookup, Source};
 use super::symtab::SymKind;
@@ -74,7 +74,7 @@ pub(crate) fn load_sections(file: &Arc<Binary>, split: SplitDwarf) -> Result<Opt
         .with_max_len(1)
         // A section that fails to decompress is treated as missing.
         .filter_map(|(id, s)| {
-            let bytes = s.uncompressed_data().ok()?;
+            let bytes = sections::bounded_uncompressed(&s)?;
             // The compressed bytes are not read again: give their pages back.
             if let (Cow::Owned(_), Ok(raw)) = (&bytes, s.data()) {
                 file.release_pages(raw);
@@ -96,6 +96,8 @@ const UNUSED_SECTIONS: &[gimli::SectionId] = &[gimli::SectionId::DebugLoc, gimli
 /// A DWARF context over the mapped sections (decompressed ones in shared buffers).
 pub(crate) struct Dwarf {
     ctx: addr2line::Context<Reader>,
+    /// How the binary's Go linker spelled names (for Go units).
+    go_naming: GoNaming,
     /// Names and start line per DIE (unit offset, DIE offset): big batches meet the same
     /// (inlined) functions again and again, and the `DW_AT_abstract_origin` walk plus
     /// demangling cost more than the lookup itself.
@@ -189,7 +191,12 @@ impl Dwarf {
     /// A context over `sections`. The `gimli::Dwarf` (with every unit's abbreviations parsed)
     /// is built once in `shared` and reused by every context of the same file, so workers of
     /// a parallel batch neither parse the abbreviations again nor hold copies of them.
-    pub(crate) fn load(sections: &Sections, shared: &SharedDwarf, strings: NameArena) -> Result<Dwarf> {
+    pub(crate) fn load(
+        sections: &Sections,
+        shared: &SharedDwarf,
+        strings: NameArena,
+        go_naming: GoNaming,
+    ) -> Result<Dwarf> {
         let endian = if sections.little_endian {
             gimli::RunTimeEndian::Little
         } else {
@@ -214,6 +221,7 @@ impl Dwarf {
         let ctx = addr2line::Context::from_arc_dwarf(dwarf.clone()).map_err(dwarf_error)?;
         Ok(Dwarf {
             ctx,
+            go_naming,
             sections: sections.clone(),
             names: Default::default(),
             strings: RefCell::new(strings),
@@ -232,6 +240,11 @@ impl Dwarf {
     /// conventions). With `outer_named` the caller names the outermost frame itself (from
     /// the symbol table), so its `function` and `system_name` are left empty here.
     fn frames(&self, probe: u64, outer_named: bool) -> Result<(Vec<Frame>, bool)> {
+        // addr2line looks up the range [probe, probe + 1), which overflows for the last address (found by
+        // fuzzing); no unit can cover it anyway.
+        if probe == u64::MAX {
+            return Ok((Vec::new(), false));
+        }
         let mut it = self
             .sections
             .split
@@ -305,7 +318,7 @@ impl Dwarf {
                             (None, None, None) => String::new(),
                         };
                         let function = if is_go {
-                            runtime_name(&system_name)
+                            runtime_name(&system_name, self.go_naming)
                         } else {
                             demangle_language(&system_name, language)
                         };
@@ -352,9 +365,10 @@ impl Dwarf {
     }
 }
 
-/// DWARF as a [`Source`]. The outermost frame is named from the symbol table when a code symbol covers the
-/// address (GCC omits `DW_AT_linkage_name` for functions involving local types, and symbol names keep clone
-/// suffixes such as `.isra.0`).
+/// DWARF as a [`Source`]. The outermost frame is named from the symbol table when a code symbol covers the address
+/// (GCC omits `DW_AT_linkage_name` for functions involving local types, and symbol names keep clone suffixes such as
+/// `.isra.0`), as llvm-symbolizer does; but a cold partition or local alias is named after the function it is part
+/// of (`Names::function_names` in `source.rs`), as GNU addr2line says.
 impl Source for Dwarf {
     fn lookup(&self, a: Svma, cx: &Cx<'_>) -> Result<Option<Lookup>> {
         let code_sym = cx.symbol.filter(|(s, _)| s.kind == SymKind::Code);
@@ -363,7 +377,7 @@ impl Source for Dwarf {
             return Ok(None);
         }
         if let (Some(last), Some((s, _))) = (frames.last_mut(), code_sym) {
-            (last.function, last.system_name) = cx.names.sym_frame_names(s, is_go);
+            (last.function, last.system_name) = cx.names.function_names(s, is_go);
         }
         Ok(Some(Lookup {
             frames,

@@ -150,7 +150,9 @@ pub(crate) fn file_sections(file: &Arc<Binary>) -> Option<FileSections> {
         let Some(id) = DWO_SECTIONS.iter().copied().find(|id| id.dwo_name() == Some(name)) else {
             continue;
         };
-        let Ok(bytes) = s.uncompressed_data() else { continue };
+        let Some(bytes) = bounded_uncompressed(&s) else {
+            continue;
+        };
         let bytes = SectionBytes::from_section(file, bytes);
         list.push((id, bytes));
     }
@@ -190,4 +192,24 @@ pub(crate) unsafe fn section(
             None => gimli::EndianSlice::new(&[], endian),
         },
     )
+}
+
+/// The most a compressed section may claim to decompress to, relative to its compressed size: zlib cannot expand
+/// more than about 1032 to 1, zstd's practical ratios on debug info are far below this.
+const MAX_EXPANSION: u64 = 1100;
+
+/// Whatever the ratio, a compressed section may always claim this much.
+const MIN_CLAIM: u64 = 64 << 20;
+
+/// A section's bytes, decompressed if it is compressed; `None` when decompression fails, or when the size the
+/// section claims is beyond what its compressed bytes could hold ([`MAX_EXPANSION`]): a corrupt or hostile file
+/// could otherwise make us allocate terabytes.
+pub(crate) fn bounded_uncompressed<'d>(s: &object::Section<'d, '_>) -> Option<Cow<'d, [u8]>> {
+    let c = s.compressed_data().ok()?;
+    let claim_ok = c.format == object::CompressionFormat::None
+        || c.uncompressed_size <= (c.data.len() as u64).saturating_mul(MAX_EXPANSION).max(MIN_CLAIM);
+    if !claim_ok {
+        return None;
+    }
+    c.decompress().ok()
 }

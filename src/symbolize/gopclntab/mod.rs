@@ -8,12 +8,13 @@
 //!
 //! [`GoPclntab::frames`] expands inlined calls exactly as the Go runtime's
 //! `runtime.CallersFrames` does: the innermost (inlined) function first, the
-//! physical function last, names printed like `runtime.FuncForPC(pc).Name()`
-//! (generic shapes shown as `[...]`).
+//! physical function last, each named as `runtime/pprof` names it in
+//! profiles: the table's own name, generic shapes kept (see [`names`]).
 //!
 //! Every read is bounds-checked: malformed input yields an error, never a
 //! panic.
 
+mod buildinfo;
 mod bytes;
 mod names;
 
@@ -23,8 +24,9 @@ use std::sync::Arc;
 
 use object::{Object, ObjectSection, ObjectSymbol};
 
+pub use self::buildinfo::go_version;
 use self::bytes::{Image, Rd, Sect, TableBytes, add, read_varint, to_usize};
-pub use self::names::{func_name_for_print, runtime_file, runtime_name};
+pub use self::names::{GoNaming, func_name_for_print, runtime_file, runtime_name};
 use crate::binary::Binary;
 
 /// Layout generation of a pclntab.
@@ -93,9 +95,9 @@ pub struct GoFunc {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GoFrame {
     /// Function name (Go names are not mangled).
-    pub function: String,
+    pub function: Arc<str>,
     /// Source file.
-    pub file: String,
+    pub file: Arc<str>,
     /// Line.
     pub line: u64,
     /// First line of the function.
@@ -467,23 +469,50 @@ impl GoPclntab {
     /// first, physical function last), or `None` if the pc is outside every
     /// function.
     pub fn frames(&self, pc: u64) -> Result<Option<Vec<GoFrame>>, PclntabError> {
+        self.frames_with(pc, &mut PclnCache::default())
+    }
+
+    /// [`frames`](Self::frames), keeping decoded state in `cache` for the next lookups: the position tables of
+    /// the last function looked up (decoded once, so sorted lookups that land in one function read them once)
+    /// and function and file names by their table offsets.
+    pub fn frames_with(&self, pc: u64, cache: &mut PclnCache) -> Result<Option<Vec<GoFrame>>, PclntabError> {
         let Some(i) = self.find_func(pc)? else { return Ok(None) };
-        let f = self.func(i)?;
-        let inl_tree = match &self.gofunc {
-            Some(_) => self.funcdata(&f, FUNCDATA_INL_TREE)?,
-            None => None,
-        };
+        if cache.last.as_ref().is_none_or(|d| d.index != i) {
+            cache.last = None;
+            let f = self.func(i)?;
+            let inl_tree = match &self.gofunc {
+                Some(_) => self.funcdata(&f, FUNCDATA_INL_TREE)?,
+                None => None,
+            };
+            let inl_off = match inl_tree {
+                Some(_) if PCDATA_INL_TREE_INDEX < f.npcdata => {
+                    self.rd().u32(add(f.pcdata_at, PCDATA_INL_TREE_INDEX as usize * 4)?)?
+                }
+                _ => 0,
+            };
+            cache.last = Some(DecodedFunc {
+                index: i,
+                file: self.runs(f.pcfile, &f),
+                line: self.runs(f.pcln, &f),
+                inl: self.runs(inl_off, &f),
+                inl_tree,
+                f,
+            });
+        }
+        let PclnCache { last, names, files } = cache;
+        let d = last.as_ref().expect("decoded above");
+        let f = &d.f;
         let mut out = Vec::new();
         let mut cur = pc;
         for _ in 0..MAX_INLINE_DEPTH {
-            let (file, line) = self.file_line(&f, cur)?;
-            let idx = match inl_tree {
-                Some(_) => self.pcdata(&f, PCDATA_INL_TREE_INDEX, cur)?,
+            let (file, line) = self.file_line_at(d, cur, files)?;
+            let idx = match d.inl_tree {
+                Some(_) => d.inl.at(cur)?,
                 None => -1,
             };
             if idx < 0 {
                 out.push(GoFrame {
-                    function: self.func_name(f.name_off)?,
+                    function: self.func_name_cached(f.name_off, names)?,
                     file,
                     line: u64::from(line),
                     start_line: u64::from(f.start_line),
@@ -491,9 +520,9 @@ impl GoPclntab {
                 });
                 return Ok(Some(out));
             }
-            let call = self.inlined_call(inl_tree.unwrap_or(0), idx as u32)?;
+            let call = self.inlined_call(d.inl_tree.unwrap_or(0), idx as u32)?;
             out.push(GoFrame {
-                function: self.func_name(call.name_off)?,
+                function: self.func_name_cached(call.name_off, names)?,
                 file,
                 line: u64::from(line),
                 start_line: u64::from(call.start_line),
@@ -578,7 +607,88 @@ impl GoPclntab {
 
     fn func_name(&self, name_off: u32) -> Result<String, PclntabError> {
         let raw = self.rd().cstr(add(self.funcname_off, name_off as usize)?)?;
-        Ok(func_name_for_print(&String::from_utf8_lossy(raw)))
+        Ok(String::from_utf8_lossy(raw).into_owned())
+    }
+
+    /// The name at `name_off`, shared through `names`.
+    fn func_name_cached(&self, name_off: u32, names: &mut NameCache) -> Result<Arc<str>, PclntabError> {
+        if let Some(n) = names.get(&name_off) {
+            return Ok(n.clone());
+        }
+        let n: Arc<str> = Arc::from(self.func_name(name_off)?);
+        names.insert(name_off, n.clone());
+        Ok(n)
+    }
+
+    /// File and line at `pc` of the decoded function `d` (`?` and 0 where the tables say nothing), the file
+    /// shared through `files`.
+    fn file_line_at(&self, d: &DecodedFunc, pc: u64, files: &mut NameCache) -> Result<(Arc<str>, u32), PclntabError> {
+        let fileno = d.file.at(pc)?;
+        let line = d.line.at(pc)?;
+        let unknown = || Ok((Arc::from("?"), 0));
+        if fileno < 0 || line < 0 {
+            return unknown();
+        }
+        let r = self.rd();
+        let ci = (d.f.cu_offset as usize).saturating_add(fileno as usize);
+        let cu = r.u32(add(self.cu_off, ci.saturating_mul(4))?)?;
+        if cu == u32::MAX {
+            return unknown();
+        }
+        if let Some(f) = files.get(&cu) {
+            return Ok((f.clone(), line as u32));
+        }
+        let file: Arc<str> = Arc::from(String::from_utf8_lossy(r.cstr(add(self.filetab_off, cu as usize)?)?));
+        files.insert(cu, file.clone());
+        Ok((file, line as u32))
+    }
+
+    /// The whole pc-value table at `off` of function `f`, decoded as `runtime.pcvalue` walks it: the value of each
+    /// pc range. Decoding stops at the table's end, past the function's end, or at the first malformed byte,
+    /// which is kept as the answer for pcs at and beyond it (so a lookup fails exactly where walking the table
+    /// to it would).
+    fn runs(&self, off: u32, f: &Func) -> Runs {
+        let mut runs = Runs::default();
+        if off == 0 {
+            return runs;
+        }
+        let r = self.rd();
+        let mut p = match add(self.pctab_off, off as usize) {
+            Ok(p) => p,
+            Err(e) => {
+                runs.fail = Some((f.entry, e));
+                return runs;
+            }
+        };
+        let mut val: i32 = -1;
+        let mut pc = f.entry;
+        loop {
+            let step = (|| {
+                if r.u8(p)? == 0 && pc != f.entry {
+                    return Ok(None);
+                }
+                let (uv, n) = read_varint(&r, p)?;
+                let (pcd, m) = read_varint(&r, p + n)?;
+                Ok(Some((uv, pcd, n + m)))
+            })();
+            match step {
+                Ok(None) => return runs,
+                Ok(Some((uv, pcd, n))) => {
+                    p += n;
+                    let delta = (-((uv & 1) as i32)) ^ ((uv >> 1) as i32);
+                    val = val.wrapping_add(delta);
+                    pc = pc.wrapping_add(u64::from(pcd) * u64::from(self.quantum));
+                    runs.ends.push((pc, val));
+                    if pc >= f.end {
+                        return runs;
+                    }
+                }
+                Err(e) => {
+                    runs.fail = Some((pc, e));
+                    return runs;
+                }
+            }
+        }
     }
 
     /// Offset (from gofunc) of funcdata `which`, or None.
@@ -592,58 +702,6 @@ impl GoPclntab {
         )?;
         let v = self.rd().u32(at)?;
         Ok(if v == u32::MAX { None } else { Some(v) })
-    }
-
-    fn pcdata(&self, f: &Func, table: u32, pc: u64) -> Result<i32, PclntabError> {
-        if table >= f.npcdata {
-            return Ok(-1);
-        }
-        let off = self.rd().u32(add(f.pcdata_at, table as usize * 4)?)?;
-        self.pcvalue(off, f.entry, pc)
-    }
-
-    fn file_line(&self, f: &Func, pc: u64) -> Result<(String, u32), PclntabError> {
-        let fileno = self.pcvalue(f.pcfile, f.entry, pc)?;
-        let line = self.pcvalue(f.pcln, f.entry, pc)?;
-        if fileno < 0 || line < 0 {
-            return Ok(("?".to_string(), 0));
-        }
-        let r = self.rd();
-        let ci = (f.cu_offset as usize).saturating_add(fileno as usize);
-        let cu = r.u32(add(self.cu_off, ci.saturating_mul(4))?)?;
-        if cu == u32::MAX {
-            return Ok(("?".to_string(), 0));
-        }
-        let file = r.cstr(add(self.filetab_off, cu as usize)?)?;
-        Ok((String::from_utf8_lossy(file).into_owned(), line as u32))
-    }
-
-    /// Decode the pc-value table at `off` (relative to pctab) for `target`,
-    /// as `runtime.pcvalue`/`runtime.step` do; -1 if absent.
-    fn pcvalue(&self, off: u32, entry: u64, target: u64) -> Result<i32, PclntabError> {
-        if off == 0 {
-            return Ok(-1);
-        }
-        let r = self.rd();
-        let mut p = add(self.pctab_off, off as usize)?;
-        let mut val: i32 = -1;
-        let mut pc = entry;
-        loop {
-            let first = pc == entry;
-            if r.u8(p)? == 0 && !first {
-                return Ok(-1);
-            }
-            let (uv, n) = read_varint(&r, p)?;
-            p += n;
-            let delta = (-((uv & 1) as i32)) ^ ((uv >> 1) as i32);
-            val = val.wrapping_add(delta);
-            let (pcd, n) = read_varint(&r, p)?;
-            p += n;
-            pc = pc.wrapping_add(u64::from(pcd) * u64::from(self.quantum));
-            if target < pc {
-                return Ok(val);
-            }
-        }
     }
 
     fn inlined_call(&self, tree_off: u32, index: u32) -> Result<InlinedCall, PclntabError> {
@@ -674,6 +732,53 @@ impl GoPclntab {
                     start_line: r.u32(at + 12)?,
                 })
             }
+        }
+    }
+}
+
+/// Names and files by their offsets in the tables.
+type NameCache = HashMap<u32, Arc<str>, rustc_hash::FxBuildHasher>;
+
+/// See [`GoPclntab::frames_with`].
+#[derive(Default)]
+pub struct PclnCache {
+    last: Option<DecodedFunc>,
+    names: NameCache,
+    files: NameCache,
+}
+
+impl fmt::Debug for PclnCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PclnCache({} names, {} files)", self.names.len(), self.files.len())
+    }
+}
+
+/// A function with its position tables decoded.
+struct DecodedFunc {
+    index: usize,
+    f: Func,
+    inl_tree: Option<u32>,
+    file: Runs,
+    line: Runs,
+    inl: Runs,
+}
+
+/// A decoded pc-value table: the value up to each end pc, ascending.
+#[derive(Default)]
+struct Runs {
+    ends: Vec<(u64, i32)>,
+    /// Where decoding failed, and why: pcs at or beyond it have no known value.
+    fail: Option<(u64, PclntabError)>,
+}
+
+impl Runs {
+    /// The value at `pc`: that of the first range ending after it, -1 past the table.
+    fn at(&self, pc: u64) -> Result<i32, PclntabError> {
+        let i = self.ends.partition_point(|&(end, _)| end <= pc);
+        match (self.ends.get(i), &self.fail) {
+            (Some(&(_, v)), _) => Ok(v),
+            (None, Some((_, e))) => Err(e.clone()),
+            (None, None) => Ok(-1),
         }
     }
 }

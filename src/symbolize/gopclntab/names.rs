@@ -1,4 +1,9 @@
-//! Go function and file names as the Go runtime prints them.
+//! Go function and file names as the Go runtime writes them into profiles.
+//!
+//! `runtime/pprof` names a frame with the linker's symbol name, the one in the pclntab: Go 1.21 and later keep
+//! generic shapes there (`main.makePairs[go.shape.int,go.shape.string]`), while Go 1.18-1.20 linkers store
+//! `main.makePairs[...]`. The traceback spelling (`runtime.Frame.Function`, `FuncForPC(pc).Name()`) prints
+//! `[...]` in every version ([`func_name_for_print`]); profiles do not use it.
 
 /// Port of `runtime.funcNameForPrint` (Go 1.21+): the shape part of a
 /// generic instantiation is printed as `[...]`.
@@ -55,11 +60,64 @@ pub fn func_name_for_print(name: &str) -> String {
     name.to_string()
 }
 
-/// The name the Go runtime prints for a function whose table, DWARF or symbol-table name
-/// is `raw`: the ABI suffix `.abi0` (assembly functions, DWARF only) is dropped and generic
-/// shapes become `[...]` ([`func_name_for_print`]).
-pub fn runtime_name(raw: &str) -> String {
-    func_name_for_print(raw.strip_suffix(".abi0").unwrap_or(raw))
+/// How a Go linker spelled bracketed function names (generic instantiations, `type..eq.[2]T`) in the pclntab,
+/// which is what profiles repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GoNaming {
+    /// Go 1.21 and later: the full symbol name, shapes included (`main.makePairs[go.shape.int,go.shape.string]`).
+    #[default]
+    Full,
+    /// Go 1.18-1.20: everything from the first `[` to the last `]` became `[...]` (`main.makePairs[...]`,
+    /// `type..eq.[...]runtime.Frame`).
+    Elided,
+}
+
+impl GoNaming {
+    /// The spelling of the linker of Go `version` (major, minor); [`GoNaming::Full`] when unknown.
+    pub fn for_version(version: Option<(u32, u32)>) -> GoNaming {
+        match version {
+            Some((1, minor)) if minor < 21 => GoNaming::Elided,
+            _ => GoNaming::Full,
+        }
+    }
+}
+
+/// The name the Go runtime writes into a profile for a function whose DWARF or symbol-table name is `raw`, in a
+/// binary whose linker spells names as `naming` says (the pclntab name itself needs no change): the ABI suffix
+/// `.abi0` (assembly functions) is dropped, and an older linker's brackets become `[...]`. Shapes with a
+/// per-parameter index (`[go.shape.int_0]`) only come from such linkers, so they are elided whatever `naming`
+/// says (a binary whose Go version could not be read).
+pub fn runtime_name(raw: &str, naming: GoNaming) -> String {
+    let name = raw.strip_suffix(".abi0").unwrap_or(raw);
+    if naming == GoNaming::Elided || has_indexed_shapes(name) {
+        elide(name)
+    } else {
+        name.to_string()
+    }
+}
+
+/// The Go 1.18-1.20 linker's spelling: from the first `[` to the last `]`, `[...]`.
+fn elide(name: &str) -> String {
+    match (name.find('['), name.rfind(']')) {
+        (Some(i), Some(j)) if j > i => format!("{}[...]{}", &name[..i], &name[j + 1..]),
+        _ => name.to_string(),
+    }
+}
+
+/// `name` holds a generic shape with a type-parameter index suffix (`go.shape.int_0]`, `…string_1,`), as Go
+/// 1.18-1.20 spell them in DWARF and the symbol table. Newer shapes never end in `_<digits>`: they are spelled
+/// from the underlying type (`go.shape.int`, `go.shape.*uint8`, `go.shape.struct { X int }`).
+fn has_indexed_shapes(name: &str) -> bool {
+    let Some(start) = name.find("go.shape.") else {
+        return false;
+    };
+    let b = &name.as_bytes()[start..];
+    (0..b.len()).any(|i| {
+        (b[i] == b',' || b[i] == b']') && {
+            let digits = b[..i].iter().rev().take_while(|c| c.is_ascii_digit()).count();
+            digits > 0 && i > digits && b[i - digits - 1] == b'_'
+        }
+    })
 }
 
 /// A file name as the Go runtime prints it: DWARF of `-trimpath` builds writes
