@@ -6,6 +6,8 @@
 //! stack as a list of those numbers with its sums. The text is made from it ([`StackSet::into_folded`]), and so is
 //! the flame graph ([`super::flame`]), which never needs the whole text.
 
+use std::hash::Hasher;
+
 use serde::Serialize;
 
 use super::graph::{Filters, Granularity, Prepared, report_total};
@@ -13,6 +15,7 @@ use super::labels::{LabelOptions, profile_labels};
 use super::measure::scaled_label;
 use crate::error::{Result, Warning};
 use crate::profile::Profile;
+use crate::profile::ops::table::{HashIndex, finish, hasher};
 
 /// Options of the folded-stacks report.
 #[derive(Debug, Clone, Default)]
@@ -87,11 +90,87 @@ pub struct StackSet {
     sorted: bool,
 }
 
+/// Distinct stacks being gathered: frames back to back, a hash table over them, and the sums.
+#[derive(Default)]
+struct Gathered {
+    frames: Vec<u32>,
+    ends: Vec<usize>,
+    sums: Vec<(i64, i64)>,
+    table: HashIndex,
+    has_negative: bool,
+}
+
+impl Gathered {
+    /// The stacks of kept samples `range` of `prepared`, frames numbered by `node_rank`, root first.
+    fn samples(prepared: &Prepared, node_rank: &[u32], range: std::ops::Range<usize>) -> Gathered {
+        let mut g = Gathered {
+            table: HashIndex::with_capacity(1024),
+            ..Gathered::default()
+        };
+        for i in range {
+            // The stack is written at the end of `frames`; if an equal one exists, it is taken back off.
+            let start = g.frames.len();
+            for &loc in prepared.sample_locations(i).iter().rev() {
+                let nodes = prepared.location_nodes(loc).iter().rev();
+                g.frames.extend(nodes.map(|&n| node_rank[n as usize]));
+            }
+            if g.frames.len() == start {
+                continue;
+            }
+            let v = prepared.value(i);
+            g.has_negative |= v < 0;
+            g.settle(start, (v, v.wrapping_abs()));
+        }
+        g
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn path(&self, i: usize) -> &[u32] {
+        &self.frames[if i == 0 { 0 } else { self.ends[i - 1] }..self.ends[i]]
+    }
+
+    /// Adds a stack with its sums.
+    fn add(&mut self, path: &[u32], sums: (i64, i64)) {
+        let start = self.frames.len();
+        self.frames.extend_from_slice(path);
+        self.settle(start, sums);
+    }
+
+    /// The stack written at `frames[start..]`: summed into an equal one (and taken back off), or kept as new.
+    fn settle(&mut self, start: usize, (v, a): (i64, i64)) {
+        let mut h = hasher();
+        for f in &self.frames[start..] {
+            h.write_u32(*f);
+        }
+        let h = finish(h);
+        let (frames, ends) = (&self.frames, &self.ends);
+        let path = &frames[start..];
+        let found = self.table.find(h, |id| {
+            let k = id as usize;
+            &frames[if k == 0 { 0 } else { ends[k - 1] }..ends[k]] == path
+        });
+        let slot = match found {
+            Some(id) => {
+                self.frames.truncate(start);
+                id as usize
+            }
+            None => {
+                self.ends.push(self.frames.len());
+                self.sums.push((0, 0));
+                self.table.push(h) as usize
+            }
+        };
+        let s = &mut self.sums[slot];
+        s.0 = s.0.wrapping_add(v);
+        s.1 = s.1.wrapping_add(a);
+    }
+}
+
 /// The distinct stacks of `profile`, their frames numbered by name.
 pub fn stacks(profile: &Profile, opts: &FoldedOptions) -> Result<StackSet> {
-    use std::hash::Hasher;
-
-    use crate::profile::ops::table::{HashIndex, finish, hasher};
     let index = profile.sample_index(opts.sample_index.as_deref())?;
     let st = &profile.pb().sample_type[index];
     let (sample_type, sample_unit) = (profile.str(st.r#type).to_string(), profile.str(st.unit).to_string());
@@ -122,50 +201,21 @@ pub fn stacks(profile: &Profile, opts: &FoldedOptions) -> Result<StackSet> {
         sums: Vec::new(),
         sorted: false,
     };
-    // Each sample's stack is written at the end of `frames`; if an equal stack exists, it is taken back off.
-    let mut table = HashIndex::with_capacity(1024);
-    for i in 0..prepared.sample_count() {
-        let start = set.frames.len();
-        for &loc in prepared.sample_locations(i).iter().rev() {
-            set.frames.extend(
-                prepared
-                    .location_nodes(loc)
-                    .iter()
-                    .rev()
-                    .map(|&n| node_rank[n as usize]),
-            );
-        }
-        if set.frames.len() == start {
-            continue;
-        }
-        let v = prepared.value(i);
-        set.header.has_negative |= v < 0;
-        let mut h = hasher();
-        for f in &set.frames[start..] {
-            h.write_u32(*f);
-        }
-        let h = finish(h);
-        let (frames, ends) = (&set.frames, &set.ends);
-        let path = &frames[start..];
-        let found = table.find(h, |id| {
-            let k = id as usize;
-            &frames[if k == 0 { 0 } else { ends[k - 1] }..ends[k]] == path
-        });
-        let slot = match found {
-            Some(id) => {
-                set.frames.truncate(start);
-                id as usize
-            }
-            None => {
-                set.ends.push(set.frames.len());
-                set.sums.push((0, 0));
-                table.push(h) as usize
-            }
-        };
-        let s = &mut set.sums[slot];
-        s.0 = s.0.wrapping_add(v);
-        s.1 = s.1.wrapping_add(v.wrapping_abs());
+    // Large profiles are gathered in two halves on the rayon pool, the second then added to the first.
+    let n = prepared.sample_count();
+    let (mut a, b) = if n >= 20_000 {
+        rayon::join(
+            || Gathered::samples(&prepared, &node_rank, 0..n / 2),
+            || Gathered::samples(&prepared, &node_rank, n / 2..n),
+        )
+    } else {
+        (Gathered::samples(&prepared, &node_rank, 0..n), Gathered::default())
+    };
+    for i in 0..b.len() {
+        a.add(b.path(i), b.sums[i]);
     }
+    set.header.has_negative = a.has_negative || b.has_negative;
+    (set.frames, set.ends, set.sums) = (a.frames, a.ends, a.sums);
     set.header.labels = profile_labels(
         profile,
         &LabelOptions {
