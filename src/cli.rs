@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use pprofsym::profile::names::DemangleMode;
+use pprofsym::report::growth::GrowthSort;
 use pprofsym::report::render::Format;
 use pprofsym::report::{Granularity, SiteSort};
 use pprofsym::symbolize::SymbolSource;
@@ -35,6 +36,16 @@ pub enum Command {
     Raw(RawArgs),
     /// Convert a profile in any format we read (legacy text, CPU, jemalloc, Go debug=1) to profile.proto.
     Convert(ConvertArgs),
+    /// Merge profiles into one profile.proto with pprof's rules, as `go tool pprof -proto A B ...`.
+    Merge(Box<MergeArgs>),
+    /// Heap growth by allocation site between two heap profiles: inuse space and objects before, after, delta.
+    Diff(Box<DiffArgs>),
+    /// Every sample with its labels and stack, as `go tool pprof -traces`.
+    Traces(Box<TracesArgs>),
+    /// Collapsed stacks (`root;...;leaf VALUE`) for flamegraph.pl, inferno and speedscope.
+    Folded(Box<FoldedArgs>),
+    /// An interactive SVG flame graph; with --base or --diff-base a differential one.
+    Flame(Box<FlameArgs>),
 }
 
 /// Options every report shares.
@@ -177,16 +188,51 @@ pub struct InfoArgs {
     pub sym: SymArgs,
 }
 
-#[derive(Debug, Args)]
-pub struct TopArgs {
-    /// Profile file (profile.proto, gzipped or not); `-` reads standard input.
-    pub profile: PathBuf,
-    /// The main executable: names the first mapping's file, as in `go tool pprof BINARY PROFILE`.
-    pub binary: Option<PathBuf>,
-    #[command(flatten)]
-    pub common: Common,
-    #[command(flatten)]
-    pub sym: SymArgs,
+/// The profiles a report reads: merged when several, with bases subtracted (pprof's sources and bases).
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Profiles (merged when several, as `go tool pprof A B`); `-` reads standard input. A file with an ELF header
+    /// is the main executable instead (it names the first mapping, as in `go tool pprof BINARY PROFILE`).
+    #[arg(required = true, value_name = "PROFILE|BINARY")]
+    pub inputs: Vec<PathBuf>,
+    /// Subtract this profile, as `go tool pprof -base` (repeatable: the bases are merged, then subtracted).
+    #[arg(long, value_name = "OLD", conflicts_with = "diff_base")]
+    pub base: Vec<PathBuf>,
+    /// Compare with this profile, as `go tool pprof -diff_base`: like --base, but percentages are relative to the
+    /// base's total (repeatable).
+    #[arg(long, value_name = "OLD")]
+    pub diff_base: Vec<PathBuf>,
+    /// Before subtracting, scale the profile so each sample type's total equals the base's (pprof's -normalize).
+    #[arg(long)]
+    pub normalize: bool,
+}
+
+/// Bounds on reading profiles.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct Bounds {
+    /// Refuse profiles that decompress to more than this many bytes (guards against gzip bombs).
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_DECOMPRESSED)]
+    pub max_decompressed: u64,
+    /// Refuse profiles whose decoded form would take more than this many bytes of memory.
+    #[arg(long, value_name = "BYTES", default_value_t = pprofsym::profile::DEFAULT_MAX_MEMORY)]
+    pub max_memory: u64,
+}
+
+/// Label filters, with pprof's syntax.
+#[derive(Debug, Args, Clone, Default)]
+pub struct TagArgs {
+    /// Keep only samples with a label matching [KEY=]VALUE: a number or range with an optional unit (`1mb`,
+    /// `64kb:`, `:4kb`, `64kb:1mb`, bounds included) for numeric labels, else regular expressions (`a,b`).
+    #[arg(long, value_name = "[KEY=]VALUE")]
+    pub tag_focus: Option<String>,
+    /// Drop samples with a label matching [KEY=]VALUE (same syntax as --tag-focus).
+    #[arg(long, value_name = "[KEY=]VALUE")]
+    pub tag_ignore: Option<String>,
+}
+
+/// What a graph report shows: the sample type, the granularity, and the filters.
+#[derive(Debug, Args, Clone)]
+pub struct SelectArgs {
     /// Sample type to report, by name or 0-based index [default: the profile's default type, else the last].
     #[arg(long, short = 'i', value_name = "NAME|N")]
     pub sample_index: Option<String>,
@@ -220,21 +266,6 @@ pub struct TopArgs {
     /// Same as --granularity addresses.
     #[arg(long, group = "gran")]
     pub addresses: bool,
-    /// Sort by cumulative weight.
-    #[arg(long)]
-    pub cum: bool,
-    /// Show at most N rows.
-    #[arg(long, short = 'n', value_name = "N")]
-    pub nodecount: Option<usize>,
-    /// Drop nodes whose cum is below this fraction of the total.
-    #[arg(long, default_value_t = 0.005, value_name = "F")]
-    pub nodefraction: f64,
-    /// Drop edges below this fraction of the total (affects only the (inline) markers).
-    #[arg(long, default_value_t = 0.001, value_name = "F")]
-    pub edgefraction: f64,
-    /// Turn trimming off (same as --nodefraction 0 --edgefraction 0).
-    #[arg(long)]
-    pub no_trim: bool,
     /// Keep only samples with a frame matching this regular expression (function, file or binary).
     #[arg(long, value_name = "REGEXP")]
     pub focus: Option<String>,
@@ -250,6 +281,38 @@ pub struct TopArgs {
     /// Drop the callers of the root-most frame matching this regular expression.
     #[arg(long, value_name = "REGEXP")]
     pub show_from: Option<String>,
+    #[command(flatten)]
+    pub tags: TagArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub sym: SymArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Sort by cumulative weight.
+    #[arg(long)]
+    pub cum: bool,
+    /// Show at most N rows.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub nodecount: Option<usize>,
+    /// Drop nodes whose cum is below this fraction of the total.
+    #[arg(long, default_value_t = 0.005, value_name = "F")]
+    pub nodefraction: f64,
+    /// Drop edges below this fraction of the total (affects only the (inline) markers).
+    #[arg(long, default_value_t = 0.001, value_name = "F")]
+    pub edgefraction: f64,
+    /// Turn trimming off (same as --nodefraction 0 --edgefraction 0).
+    #[arg(long)]
+    pub no_trim: bool,
+    /// Leave out rows whose flat weight is negative (or zero with a negative cum), as pprof's -drop_negative.
+    #[arg(long)]
+    pub drop_negative: bool,
     /// Unit of values: minimum (as pprof), auto, or a unit such as B, kB, MB, GB.
     #[arg(long, default_value = "minimum")]
     pub unit: String,
@@ -257,20 +320,109 @@ pub struct TopArgs {
 
 #[derive(Debug, Args)]
 pub struct SitesArgs {
-    /// Heap profile file (profile.proto, gzipped or not); `-` reads standard input.
-    pub profile: PathBuf,
-    /// The main executable (the first mapping's binary).
-    pub binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     #[command(flatten)]
     pub common: Common,
     #[command(flatten)]
     pub sym: SymArgs,
+    #[command(flatten)]
+    pub tags: TagArgs,
     /// Order rows by.
     #[arg(long, default_value = "inuse_space")]
     pub sort: SortArg,
     /// Show at most N sites.
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Output file (gzipped profile.proto), written atomically.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub bounds: Bounds,
+    #[command(flatten)]
+    pub sym: SymArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier heap profile; `-` reads standard input.
+    pub old: PathBuf,
+    /// The later heap profile.
+    pub new: PathBuf,
+    /// The main executable (the first mapping's binary of both).
+    pub binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub sym: SymArgs,
+    #[command(flatten)]
+    pub tags: TagArgs,
+    /// Compare allocated space and objects (since the program started) instead of inuse.
+    #[arg(long)]
+    pub alloc: bool,
+    /// Order rows by.
+    #[arg(long, default_value = "growth")]
+    pub sort: DiffSortArg,
+    /// Show at most N sites.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct TracesArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    #[command(flatten)]
+    pub bounds: Bounds,
+    #[command(flatten)]
+    pub sym: SymArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FoldedArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub bounds: Bounds,
+    #[command(flatten)]
+    pub sym: SymArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FlameArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Output SVG file, written atomically (`-`: standard output).
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: PathBuf,
+    /// Title [default: the sample type and total].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Image width in pixels.
+    #[arg(long, default_value_t = 1200, value_name = "PX")]
+    pub width: usize,
+    /// Callers at the top (an icicle graph, as pprof's web view draws it).
+    #[arg(long)]
+    pub inverted: bool,
+    #[command(flatten)]
+    pub bounds: Bounds,
+    #[command(flatten)]
+    pub sym: SymArgs,
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -464,4 +616,31 @@ pub enum Addr2lineFormatArg {
     Text,
     /// One JSON object per address.
     Json,
+}
+
+/// `diff --sort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffSortArg {
+    /// Space delta, largest growth first.
+    Growth,
+    /// Object count delta, largest growth first.
+    Objects,
+    /// Space in the new profile.
+    New,
+    /// Space in the old profile.
+    Old,
+    /// Site name.
+    Name,
+}
+
+impl From<DiffSortArg> for GrowthSort {
+    fn from(s: DiffSortArg) -> GrowthSort {
+        match s {
+            DiffSortArg::Growth => GrowthSort::Space,
+            DiffSortArg::Objects => GrowthSort::Objects,
+            DiffSortArg::New => GrowthSort::New,
+            DiffSortArg::Old => GrowthSort::Old,
+            DiffSortArg::Name => GrowthSort::Name,
+        }
+    }
 }

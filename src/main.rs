@@ -29,6 +29,11 @@ fn main() -> ExitCode {
         Command::Addr2line(a) => cmd::addr2line::main(a),
         Command::Raw(a) => cmd::legacy::raw(a),
         Command::Convert(a) => cmd::legacy::convert(a),
+        Command::Merge(a) => cmd::compare::merge(*a),
+        Command::Diff(a) => cmd::compare::diff(*a),
+        Command::Traces(a) => cmd::compare::traces_cmd(*a),
+        Command::Folded(a) => cmd::compare::folded_cmd(*a),
+        Command::Flame(a) => cmd::compare::flame_cmd(*a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

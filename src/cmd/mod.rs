@@ -2,6 +2,7 @@
 //! layer touches standard input and output.
 
 pub mod addr2line;
+pub mod compare;
 pub mod legacy;
 pub mod progress;
 pub mod reports;

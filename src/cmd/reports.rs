@@ -5,11 +5,12 @@ use regex::Regex;
 use pprofsym::answer::MappingStatus;
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::report::render::{render_addrs, render_info, render_sites, render_top};
-use pprofsym::report::{self, Filters, Granularity, SiteOptions, TopOptions};
+use pprofsym::report::{self, SiteOptions, TopOptions};
 use pprofsym::symbolize::profile::{locate_mappings, resolve_profile};
 
-use super::{comment_names, emit, format, load, symbolize_for_report, symbolizer, warn};
-use crate::cli::{AddrsArgs, InfoArgs, SitesArgs, TopArgs};
+use super::compare::{load_inputs, select, tag_filters};
+use super::{comment_names, emit, format, load, symbolizer, warn};
+use crate::cli::{AddrsArgs, Bounds, InfoArgs, SitesArgs, TopArgs};
 
 /// `pprofsym info`.
 pub fn info(a: InfoArgs) -> Result<()> {
@@ -41,62 +42,50 @@ pub fn info(a: InfoArgs) -> Result<()> {
     emit(&render_info(&info, format(&a.common)))
 }
 
-/// `pprofsym top`.
+/// `pprofsym top`: the inputs merged (bases subtracted), then pprof's `-top`.
 pub fn top(a: &TopArgs) -> Result<()> {
-    let p = load(&a.profile, &a.common)?;
-    let p = symbolize_for_report(p, a.binary.as_deref(), &a.sym)?;
-    let r = report::top(&p, &top_options(a)?).context(a.profile.display())?;
+    let opts = top_options(a)?;
+    let (p, _) = load_inputs(&a.inputs, bounds(&a.common), &a.sym)?;
+    let r = report::top(&p.profile, &opts).context(&p.name)?;
     warn("", &r.warnings);
     emit(&render_top(&r, format(&a.common)))
 }
 
-/// The library's options from `top`'s flags (the shorthands win over `--sample-index` and `--granularity`).
+/// The load bounds of the shared report flags.
+fn bounds(c: &crate::cli::Common) -> Bounds {
+    Bounds {
+        max_decompressed: c.max_decompressed,
+        max_memory: c.max_memory,
+    }
+}
+
+/// The library's options from `top`'s flags.
 fn top_options(a: &TopArgs) -> Result<TopOptions> {
-    let shorthand = [
-        (a.inuse_space, "inuse_space"),
-        (a.inuse_objects, "inuse_objects"),
-        (a.alloc_space, "alloc_space"),
-        (a.alloc_objects, "alloc_objects"),
-    ]
-    .into_iter()
-    .find_map(|(set, name)| set.then(|| name.to_string()));
-    let granularity = [
-        (a.functions, Granularity::Functions),
-        (a.filefunctions, Granularity::FileFunctions),
-        (a.files, Granularity::Files),
-        (a.lines, Granularity::Lines),
-        (a.addresses, Granularity::Addresses),
-    ]
-    .into_iter()
-    .find_map(|(set, g)| set.then_some(g))
-    .unwrap_or(a.granularity.into());
+    let (sample_index, granularity, filters) = select(&a.select)?;
     Ok(TopOptions {
-        sample_index: shorthand.or(a.sample_index.clone()),
+        sample_index,
         granularity,
         cum: a.cum,
         node_count: a.nodecount,
         node_fraction: if a.no_trim { 0.0 } else { a.nodefraction },
         edge_fraction: if a.no_trim { 0.0 } else { a.edgefraction },
-        filters: Filters {
-            focus: regex_opt("focus", a.focus.as_deref())?,
-            ignore: regex_opt("ignore", a.ignore.as_deref())?,
-            hide: regex_opt("hide", a.hide.as_deref())?,
-            show: regex_opt("show", a.show.as_deref())?,
-            show_from: regex_opt("show_from", a.show_from.as_deref())?,
-        },
+        filters,
         unit: a.unit.clone(),
+        drop_negative: a.drop_negative,
     })
 }
 
 /// `pprofsym sites`.
 pub fn sites(a: SitesArgs) -> Result<()> {
-    let p = load(&a.profile, &a.common)?;
-    let p = symbolize_for_report(p, a.binary.as_deref(), &a.sym)?;
+    let (tag_focus, tag_ignore) = tag_filters(&a.tags)?;
+    let (p, _) = load_inputs(&a.inputs, bounds(&a.common), &a.sym)?;
     let opts = SiteOptions {
         sort: a.sort.into(),
         limit: a.limit,
+        tag_focus,
+        tag_ignore,
     };
-    let r = report::sites(&p, &opts).context(a.profile.display())?;
+    let r = report::sites(&p.profile, &opts).context(&p.name)?;
     emit(&render_sites(&r, format(&a.common)))
 }
 
@@ -111,7 +100,7 @@ pub fn addrs(a: AddrsArgs) -> Result<()> {
 }
 
 /// A regular-expression flag, compiled; the error names the flag and keeps the last line of regex's message.
-fn regex_opt(flag: &str, re: Option<&str>) -> Result<Option<Regex>> {
+pub fn regex_opt(flag: &str, re: Option<&str>) -> Result<Option<Regex>> {
     re.map(|r| {
         // regex's own message spans several lines (it draws a caret under the pattern); keep its last line.
         Regex::new(r).map_err(|e| {

@@ -8,6 +8,7 @@ use prost::Message;
 
 use super::model::Profile;
 use super::pb;
+use super::raw::RawSamples;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Default bound on the decompressed size of a profile: 1 GiB. Real heap profiles are a few MB; a gzip bomb hits
@@ -62,18 +63,26 @@ pub fn read_input(path: &Path) -> Result<(String, Vec<u8>)> {
 /// A large gzipped profile is decompressed on a second thread while this one decodes the fields already
 /// inflated, so loading takes about as long as decompressing alone.
 pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile> {
+    let (pb, _) = decode_message(data, opts, false)?;
+    Profile::new(pb)
+}
+
+/// Decodes profile bytes into the message; with `raw`, samples are not decoded but their bytes kept, one after the
+/// other, in the second result (for merging many profiles without a vector per sample).
+pub(crate) fn decode_message(data: &[u8], opts: &LoadOptions, raw: bool) -> Result<(pb::Profile, RawSamples)> {
     if data.is_empty() {
         return Err(Error::new(ErrorKind::Format, "empty file, not a profile"));
     }
-    let pb = if data.starts_with(&[0x1f, 0x8b]) {
+    let d = FieldDecoder::new(opts.max_memory, raw);
+    let d = if data.starts_with(&[0x1f, 0x8b]) {
         if data.len() >= PIPELINE_MIN {
-            decode_gzip_pipelined(data, opts.max_decompressed, opts.max_memory)?
+            decode_gzip_pipelined(data, opts.max_decompressed, d)?
         } else {
             let inflated = gunzip_bounded(data, opts.max_decompressed)?;
             if inflated.is_empty() {
                 return Err(Error::new(ErrorKind::Format, EMPTY_GZIP));
             }
-            decode_plain(&inflated, opts.max_memory)?
+            decode_plain(&inflated, d)?
         }
     } else {
         if (data.len() as u64) > opts.max_decompressed {
@@ -86,9 +95,9 @@ pub fn decode_bytes(data: &[u8], opts: &LoadOptions) -> Result<Profile> {
                 ),
             ));
         }
-        decode_plain(data, opts.max_memory)?
+        decode_plain(data, d)?
     };
-    Profile::new(pb)
+    Ok((d.profile, d.raw))
 }
 
 const EMPTY_GZIP: &str = "gzip stream decompresses to nothing, not a profile";
@@ -112,19 +121,18 @@ fn malformed(msg: impl Into<String>) -> Error {
     Error::new(ErrorKind::Format, msg)
 }
 
-fn decode_plain(data: &[u8], max_memory: u64) -> Result<pb::Profile> {
-    let mut d = FieldDecoder::new(max_memory);
+fn decode_plain(data: &[u8], mut d: FieldDecoder) -> Result<FieldDecoder> {
     let used = d.feed(data).map_err(decode_error)?;
     if used != data.len() {
         return Err(decode_error(malformed(
             "buffer underflow (the message ends inside a field)",
         )));
     }
-    Ok(d.profile)
+    Ok(d)
 }
 
 /// Inflates on a scoped thread, sending bounded chunks; decodes complete top-level fields as they arrive.
-fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb::Profile> {
+fn decode_gzip_pipelined(data: &[u8], limit: u64, d: FieldDecoder) -> Result<FieldDecoder> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>>>(4);
     std::thread::scope(|scope| {
         scope.spawn(move || {
@@ -160,7 +168,7 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb:
         });
         // The receiver is dropped when this closure returns, which also stops the inflating thread early.
         let rx = rx;
-        let mut d = FieldDecoder::new(max_memory);
+        let mut d = d;
         let mut buf: Vec<u8> = Vec::new();
         let mut start = 0usize;
         let mut any = false;
@@ -184,7 +192,7 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb:
                 "buffer underflow (the message ends inside a field)",
             )));
         }
-        Ok(d.profile)
+        Ok(d)
     })
 }
 
@@ -196,15 +204,20 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64, max_memory: u64) -> Result<pb:
 /// prost too, so the result and the errors are prost's.
 struct FieldDecoder {
     profile: pb::Profile,
+    /// Samples kept as bytes instead of decoded (when `keep_raw`).
+    raw: RawSamples,
+    keep_raw: bool,
     /// Estimated bytes the decoded message takes so far, and the most it may take.
     memory: u64,
     max_memory: u64,
 }
 
 impl FieldDecoder {
-    fn new(max_memory: u64) -> FieldDecoder {
+    fn new(max_memory: u64, keep_raw: bool) -> FieldDecoder {
         FieldDecoder {
             profile: pb::Profile::default(),
+            raw: RawSamples::default(),
+            keep_raw,
             memory: 0,
             max_memory,
         }
@@ -264,7 +277,16 @@ impl FieldDecoder {
             }
             let header = data.len() - pos - b.len();
             let end = pos + header + body_len;
-            if field == 2 && wire == 2 {
+            if field == 2 && wire == 2 && self.keep_raw {
+                // Decoded onto flat arrays (what every producer writes), else by prost, whose error says what is
+                // wrong; charged as the memory the arrays take (at most 8 bytes per encoded byte, plus the ends).
+                let body = &b[..body_len];
+                if self.raw.push_encoded(body).is_none() {
+                    let s = pb::Sample::decode(body).map_err(|e| malformed(e.to_string()))?;
+                    self.raw.push(s);
+                }
+                self.charge(4 * body_len as u64 + 24)?;
+            } else if field == 2 && wire == 2 {
                 let s = decode_sample(&b[..body_len]).map_err(|e| malformed(e.to_string()))?;
                 // The Sample itself (its slot in the vector, counted twice for growth), its vectors' heap blocks.
                 let heap = 8 * (s.location_id.len() + s.value.len()) + 32 * s.label.len() + 48;
@@ -339,7 +361,7 @@ fn read_varint(b: &mut &[u8]) -> Result<Option<u64>> {
 /// Reads a varint that must be complete in `b`: `None` when it is truncated or longer than 10 bytes (or its
 /// 10th byte is over 1), as prost rejects.
 #[inline(always)]
-fn varint_complete(b: &mut &[u8]) -> Option<u64> {
+pub(crate) fn varint_complete(b: &mut &[u8]) -> Option<u64> {
     let bytes = *b;
     let mut v = 0u64;
     let mut i = 0;

@@ -82,12 +82,16 @@ const TIME: Family = Family {
 const FAMILIES: [&Family; 2] = [&MEMORY, &TIME];
 
 impl Family {
+    /// pprof's `sniffUnit`: lower case, a trailing `s` dropped when the name is longer than two bytes, then an
+    /// exact alias.
     fn find(&self, alias: &str) -> Option<&Unit> {
-        let alias = alias.to_ascii_lowercase();
-        let singular = alias.strip_suffix('s');
-        self.units
-            .iter()
-            .find(|u| u.aliases.iter().any(|a| *a == alias || Some(*a) == singular))
+        let lower = alias.to_lowercase();
+        let name = if lower.len() > 2 {
+            lower.strip_suffix('s').unwrap_or(&lower)
+        } else {
+            &lower
+        };
+        self.units.iter().find(|u| u.aliases.contains(&name))
     }
 
     fn auto(&self, base_value: f64) -> &Unit {
@@ -122,6 +126,15 @@ pub fn scale(value: i64, from: &str, to: &str) -> (f64, String) {
         "count" | "sample" | "unit" | "minimum" | "auto" => (value as f64, String::new()),
         other => (value as f64, other.to_string()),
     }
+}
+
+/// The family (0: memory, 1: time) and the size in the family's base unit of a unit name, as pprof recognises
+/// unit names; `None` for names it does not know (`count`, `mib`, …).
+pub fn unit_factor(unit: &str) -> Option<(usize, f64)> {
+    FAMILIES
+        .iter()
+        .enumerate()
+        .find_map(|(i, fam)| fam.find(unit).map(|u| (i, u.factor)))
 }
 
 /// `value` (in `from` units) printed in `to` units with two decimals, a trailing `.00` dropped, and a bare `0`

@@ -442,6 +442,130 @@ pub fn render_addrs(r: &super::addrs::AddrsReport, f: Format) -> String {
     }
 }
 
+/// A signed size: `+1.50MB`, `-64kB`, `0`.
+fn signed_bytes(v: i64) -> String {
+    let s = scaled_label(v, "bytes", "auto");
+    if v > 0 { format!("+{s}") } else { s }
+}
+
+/// Renders the `diff` (growth by site) report.
+pub fn render_growth(r: &super::growth::GrowthReport, f: Format) -> String {
+    use super::growth::{GrowthRow, SiteChange};
+    let objects = r.total.old_objects.is_some();
+    match f {
+        Format::Json => serde_json::to_string_pretty(r).expect("report serializes") + "\n",
+        Format::Csv => {
+            let mut out = format!(
+                "old_{s},new_{s},delta_{s},delta_pct,old_{o},new_{o},delta_{o},change,site\n",
+                s = r.space_type.trim_start_matches("inuse_").trim_start_matches("alloc_"),
+                o = r.objects_type.trim_start_matches("inuse_").trim_start_matches("alloc_"),
+            );
+            let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+            for row in &r.rows {
+                let change = match row.change {
+                    SiteChange::Kept => "",
+                    SiteChange::New => "new",
+                    SiteChange::Gone => "gone",
+                };
+                out.push_str(&format!(
+                    "{},{},{},{},{},{},{},{},{}\n",
+                    row.old_space,
+                    row.new_space,
+                    row.delta_space(),
+                    row.delta_percent().map(|p| format!("{p:.2}")).unwrap_or_default(),
+                    opt(row.old_objects),
+                    opt(row.new_objects),
+                    opt(row.delta_objects()),
+                    change,
+                    csv_field(&row.site)
+                ));
+            }
+            out
+        }
+        Format::Table | Format::Text => {
+            let mut headers = vec![
+                "old".to_string(),
+                "new".to_string(),
+                "delta".to_string(),
+                "delta%".to_string(),
+            ];
+            if objects {
+                headers.extend(["old objs".to_string(), "new objs".to_string(), "delta objs".to_string()]);
+            }
+            headers.push("site".to_string());
+            let cells = |row: &GrowthRow| {
+                let mut c = vec![
+                    scaled_label(row.old_space, "bytes", "auto"),
+                    scaled_label(row.new_space, "bytes", "auto"),
+                    signed_bytes(row.delta_space()),
+                    match (row.change, row.delta_percent()) {
+                        (SiteChange::New, _) | (_, None) => "new".to_string(),
+                        (_, Some(p)) if p > 0.0 => format!("+{p:.1}%"),
+                        (_, Some(p)) => format!("{p:.1}%"),
+                    },
+                ];
+                if objects {
+                    let d = row.delta_objects().unwrap_or(0);
+                    c.push(row.old_objects.unwrap_or(0).to_string());
+                    c.push(row.new_objects.unwrap_or(0).to_string());
+                    c.push(if d > 0 { format!("+{d}") } else { d.to_string() });
+                }
+                let mark = match row.change {
+                    SiteChange::Kept => "",
+                    SiteChange::New => "  [new]",
+                    SiteChange::Gone => "  [gone]",
+                };
+                c.push(format!("{}{mark}", row.site));
+                c
+            };
+            let mut rows: Vec<Vec<String>> = r.rows.iter().map(cells).collect();
+            let mut total = cells(&r.total);
+            if r.total.old_space == 0 {
+                total[3] = String::new();
+            }
+            rows.push(total);
+            let title = format!(
+                "{} and {} by allocation site, old → new, largest growth first",
+                r.space_type, r.objects_type
+            );
+            if f == Format::Table {
+                let right: Vec<usize> = (0..headers.len() - 1).collect();
+                let hdr: Vec<&str> = headers.iter().map(String::as_str).collect();
+                let mut t = new_table(&hdr, &right);
+                for c in rows {
+                    t.add_row(c);
+                }
+                format!("{title}\n{t}\n")
+            } else {
+                let widths: Vec<usize> = (0..headers.len() - 1)
+                    .map(|i| {
+                        rows.iter()
+                            .map(|r| r[i].chars().count())
+                            .chain([headers[i].len()])
+                            .max()
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                let line = |cells: &[String]| {
+                    let mut s = String::new();
+                    for (i, w) in widths.iter().enumerate() {
+                        s.push_str(&format!("{:>w$}  ", cells[i], w = *w));
+                    }
+                    s.push_str(&cells[cells.len() - 1]);
+                    s.push('\n');
+                    s
+                };
+                let mut out = format!("{title}\n");
+                out.push_str(&line(&headers));
+                for c in &rows {
+                    out.push_str(&line(c));
+                }
+                out
+            }
+        }
+    }
+}
+
 /// One line of a `Binaries:` list: the mapping, then the file used and where it came from.
 fn located_line(id: u64, file: &str, located: Option<&crate::binary::Located>) -> String {
     let name = if file.is_empty() {

@@ -7,6 +7,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::frames::FrameFilter;
+use super::graph::tags::{TagFilter, num_label_units};
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::Profile;
 
@@ -177,6 +178,10 @@ pub struct SiteOptions {
     pub sort: SiteSort,
     /// Keep at most this many rows.
     pub limit: Option<usize>,
+    /// Keep only samples whose labels match (pprof's `-tagfocus`); the totals count only the samples kept.
+    pub tag_focus: Option<TagFilter>,
+    /// Drop samples whose labels match (pprof's `-tagignore`).
+    pub tag_ignore: Option<TagFilter>,
 }
 
 /// Where each heap quantity sits in the sample values.
@@ -242,7 +247,17 @@ pub fn sites(p: &Profile, opts: &SiteOptions) -> Result<SitesReport> {
     let value = |s: &crate::profile::pb::Sample, c: Option<usize>| c.and_then(|i| s.value.get(i).copied());
     let mut by_site: HashMap<(String, String, i64, String), HeapValues> = HashMap::new();
     let mut total = HeapValues::default();
+    let units = if opts.tag_focus.is_some() || opts.tag_ignore.is_some() {
+        num_label_units(p)
+    } else {
+        HashMap::new()
+    };
     for s in &pb.sample {
+        if opts.tag_focus.as_ref().is_some_and(|t| !t.matches(p, s, &units))
+            || opts.tag_ignore.as_ref().is_some_and(|t| t.matches(p, s, &units))
+        {
+            continue;
+        }
         let vals = HeapValues {
             inuse_space: value(s, cols.inuse_space),
             inuse_objects: value(s, cols.inuse_objects),

@@ -28,6 +28,8 @@ pub struct TopOptions {
     pub filters: Filters,
     /// Output unit: `minimum` (pprof's default), `auto`, or a unit name such as `MB`.
     pub unit: String,
+    /// Leave out nodes whose flat weight is negative, or zero with a negative cum (pprof's `-drop_negative`).
+    pub drop_negative: bool,
 }
 
 impl Default for TopOptions {
@@ -41,6 +43,7 @@ impl Default for TopOptions {
             edge_fraction: 0.001,
             filters: Filters::default(),
             unit: "minimum".into(),
+            drop_negative: false,
         }
     }
 }
@@ -103,34 +106,23 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
     let st = &profile.pb().sample_type[index];
     let sample_type = profile.str(st.r#type).to_string();
     let sample_unit = profile.str(st.unit).to_string();
-    let total: i64 = profile
-        .pb()
-        .sample
-        .iter()
-        .map(|s| s.value.get(index).copied().unwrap_or(0).wrapping_abs())
-        .fold(0i64, i64::wrapping_add);
+    let total = super::graph::report_total(profile, index);
 
     let prepared = Prepared::new(profile, index, &opts.filters, opts.granularity);
-    let mut warnings = Vec::new();
-    let m = prepared.matches;
-    if !m.focus {
-        warnings.push(Warning::Other("Focus expression matched no samples".into()));
-    }
-    if opts.filters.ignore.is_some() && !m.ignore {
-        warnings.push(Warning::Other("Ignore expression matched no samples".into()));
-    }
-    if opts.filters.hide.is_some() && !m.hide {
-        warnings.push(Warning::Other("Hide expression matched no samples".into()));
-    }
-    if opts.filters.show.is_some() && !m.show {
-        warnings.push(Warning::Other("Show expression matched no samples".into()));
-    }
-    if opts.filters.show_from.is_some() && !m.show_from {
-        warnings.push(Warning::Other("ShowFrom expression matched no samples".into()));
-    }
+    let warnings = prepared.filter_warnings(&opts.filters);
 
     // Step 1: full graph, cutoffs from its flat total, drop light nodes and rebuild.
-    let mut g = prepared.graph(None, false);
+    let build = |kept: Option<&[bool]>, with_edges: bool| {
+        let mut g = prepared.graph(kept, with_edges);
+        if opts.drop_negative {
+            g.nodes.retain(|&n| {
+                let (f, c) = (g.flat[n as usize], g.cum[n as usize]);
+                !(f < 0 || (f == 0 && c < 0))
+            });
+        }
+        g
+    };
+    let mut g = build(None, false);
     let graph_total = g.flat_sum();
     let node_cutoff = ((graph_total as f64) * opts.node_fraction) as i64;
     let node_cutoff = node_cutoff.wrapping_abs();
@@ -153,7 +145,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
         }
     }
     // Step 2: sort and limit the node count, rebuilding with edges for the inline labels.
-    g = prepared.graph(kept.as_deref(), true);
+    g = build(kept.as_deref(), true);
     let nodes_before_limit = g.nodes.len();
     prepared.sort_nodes(&mut g, opts.cum);
     if let Some(limit) = opts.node_count.filter(|&n| n > 0 && n < g.nodes.len()) {
@@ -161,7 +153,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
         for &n in &g.nodes[..limit] {
             k[n as usize] = true;
         }
-        g = prepared.graph(Some(&k), true);
+        g = build(Some(&k), true);
         prepared.sort_nodes(&mut g, opts.cum);
     }
     g.trim_edges(edge_cutoff);

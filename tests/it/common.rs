@@ -103,6 +103,180 @@ pub fn assert_windowed_batches_equal_single(
     single
 }
 
+/// What `go tool pprof -raw` prints for a profile (pprof's `Profile.String`), for comparing whole profiles with the
+/// `-raw` goldens. Times are printed in UTC, as the goldens were made with `TZ=UTC`.
+pub fn pprof_raw(p: &pprofsym::profile::Profile) -> String {
+    use std::collections::BTreeMap;
+    let pb = p.pb();
+    let mut ss: Vec<String> = Vec::new();
+    for c in &pb.comment {
+        ss.push(format!("Comment: {}", p.str(*c)));
+    }
+    if pb.doc_url != 0 {
+        ss.push(format!("Doc: {}", p.str(pb.doc_url)));
+    }
+    let (pt, pu) = pb
+        .period_type
+        .as_ref()
+        .map_or(("", ""), |t| (p.str(t.r#type), p.str(t.unit)));
+    ss.push(format!("PeriodType: {pt} {pu}"));
+    ss.push(format!("Period: {}", pb.period));
+    if pb.time_nanos != 0 {
+        let base = pprofsym::report::labels::format_time_utc(pb.time_nanos);
+        let (date, _) = base.rsplit_once(' ').unwrap();
+        let frac = pb.time_nanos.rem_euclid(1_000_000_000);
+        let frac = if frac == 0 {
+            String::new()
+        } else {
+            format!(".{frac:09}").trim_end_matches('0').to_string()
+        };
+        ss.push(format!("Time: {date}{frac} +0000 UTC"));
+    }
+    assert_eq!(pb.duration_nanos, 0, "pprof_raw: durations are not formatted");
+    ss.push("Samples:".into());
+    let dflt = p.str(pb.default_sample_type);
+    let header: Vec<String> = pb
+        .sample_type
+        .iter()
+        .map(|t| {
+            let ty = p.str(t.r#type);
+            let mark = if ty == dflt { "[dflt]" } else { "" };
+            format!("{ty}/{}{mark}", p.str(t.unit))
+        })
+        .collect();
+    ss.push(header.join(" "));
+    for s in &pb.sample {
+        let mut line = String::new();
+        for v in &s.value {
+            line.push_str(&format!(" {v:>10}"));
+        }
+        line.push_str(": ");
+        for l in &s.location_id {
+            line.push_str(&format!("{l} "));
+        }
+        ss.push(line);
+        // pprof's decoder: a label with a string value is a string label; else one with a number or a unit is
+        // numeric; units are padded with "" once one value of the key has one.
+        let mut strs: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut nums: BTreeMap<&str, (Vec<i64>, Vec<&str>)> = BTreeMap::new();
+        for l in &s.label {
+            if l.str != 0 {
+                strs.entry(p.str(l.key)).or_default().push(p.str(l.str));
+            } else if l.num != 0 || l.num_unit != 0 {
+                let e = nums.entry(p.str(l.key)).or_default();
+                if l.num_unit != 0 {
+                    while e.1.len() < e.0.len() {
+                        e.1.push("");
+                    }
+                    e.1.push(p.str(l.num_unit));
+                }
+                e.0.push(l.num);
+            }
+        }
+        if !strs.is_empty() {
+            let mut ls: Vec<String> = strs.iter().map(|(k, v)| format!("{k}:[{}]", v.join(" "))).collect();
+            ls.sort();
+            ss.push(format!("                {}", ls.join(" ")));
+        }
+        if !nums.is_empty() {
+            let mut ls: Vec<String> = nums
+                .iter()
+                .map(|(k, (v, u))| {
+                    let mut u = u.clone();
+                    if !u.is_empty() {
+                        while u.len() < v.len() {
+                            u.push("");
+                        }
+                    }
+                    let vals: Vec<String> = if u.len() == v.len() && !u.is_empty() {
+                        v.iter().zip(&u).map(|(v, u)| format!("{v} {u}")).collect()
+                    } else {
+                        v.iter().map(|v| v.to_string()).collect()
+                    };
+                    format!("{k}:[{}]", vals.join(" "))
+                })
+                .collect();
+            ls.sort();
+            ss.push(format!("                {}", ls.join(" ")));
+        }
+    }
+    ss.push("Locations".into());
+    for l in &pb.location {
+        let mut loc = format!("{:>6}: {:#x} ", l.id, l.address);
+        if l.mapping_id != 0 {
+            loc.push_str(&format!("M={} ", l.mapping_id));
+        }
+        if l.is_folded {
+            loc.push_str("[F] ");
+        }
+        if l.line.is_empty() {
+            ss.push(loc.clone());
+        }
+        for ln in &l.line {
+            let f = p.function(ln.function_id).unwrap();
+            let (name, sys) = (p.str(f.name), p.str(f.system_name));
+            let mut s = format!(
+                "{name} {}:{}:{} s={}",
+                p.str(f.filename),
+                ln.line,
+                ln.column,
+                f.start_line
+            );
+            if name != sys {
+                s.push_str(&format!("({sys})"));
+            }
+            ss.push(format!("{loc}{s}"));
+            loc = "             ".into();
+        }
+    }
+    ss.push("Mappings".into());
+    for m in &pb.mapping {
+        let mut bits = String::new();
+        for (set, b) in [
+            (m.has_functions, "[FN]"),
+            (m.has_filenames, "[FL]"),
+            (m.has_line_numbers, "[LN]"),
+            (m.has_inline_frames, "[IN]"),
+        ] {
+            if set {
+                bits.push_str(b);
+            }
+        }
+        ss.push(format!(
+            "{}: {:#x}/{:#x}/{:#x} {} {} {bits}",
+            m.id,
+            m.memory_start,
+            m.memory_limit,
+            m.file_offset,
+            p.str(m.filename),
+            p.str(m.build_id)
+        ));
+    }
+    ss.join("\n") + "\n"
+}
+
+/// The first line where `ours` and `theirs` differ, for assertion messages (`None` when equal).
+pub fn first_difference(ours: &str, theirs: &str) -> Option<String> {
+    if ours == theirs {
+        return None;
+    }
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (a.get(i).copied(), b.get(i).copied());
+        if x != y {
+            return Some(format!(
+                "line {} ({} vs {} lines):\n  ours:   {:?}\n  theirs: {:?}",
+                i + 1,
+                a.len(),
+                b.len(),
+                x,
+                y
+            ));
+        }
+    }
+    Some("trailing newline differs".into())
+}
+
 /// llvm-symbolizer's spelling of a demangled C++ name rewritten in GNU's (libiberty, c++filt), for the conventions
 /// in which the two demanglers differ: clone suffixes (`f() (.isra.0)` → `f() [clone .isra.0]`), lambdas
 /// (`'lambda'(int)` → `{lambda(int)#1}`, `'lambda0'` → `#2`), `std::nullptr_t` → `decltype(nullptr)`, integer

@@ -282,10 +282,19 @@ fn jemalloc_totals_equal_jeprofs() {
             .unwrap();
         let data = std::fs::read(dir.join(profile)).unwrap();
         let p = decode_any(&data, &LoadOptions::default()).unwrap();
-        let index = if cmd.contains(&"--alloc_space") { "alloc_space" } else { "inuse_space" };
+        let index = if cmd.contains(&"--alloc_space") {
+            "alloc_space"
+        } else {
+            "inuse_space"
+        };
         let i = p.sample_index(Some(index)).unwrap();
         let ours: i64 = p.pb().sample.iter().map(|s| s.value[i]).sum();
-        assert_eq!(format!("{:.1}", ours as f64 / 1048576.0), format!("{total:.1}"), "{}", cols[0]);
+        assert_eq!(
+            format!("{:.1}", ours as f64 / 1048576.0),
+            format!("{total:.1}"),
+            "{}",
+            cols[0]
+        );
         n += 1;
     }
     assert_eq!(n, 8);

@@ -3,6 +3,7 @@
 
 use regex::Regex;
 
+use super::tags::TagFilter;
 use crate::profile::{Profile, pb};
 
 /// Sample filters with pprof's semantics. Each regular expression is matched (unanchored) against function
@@ -19,11 +20,20 @@ pub struct Filters {
     pub show: Option<Regex>,
     /// Drop the frames above (callers of) the root-most frame matching this regular expression.
     pub show_from: Option<Regex>,
+    /// Keep only samples whose labels match (pprof's `-tagfocus`).
+    pub tag_focus: Option<TagFilter>,
+    /// Drop samples whose labels match (pprof's `-tagignore`).
+    pub tag_ignore: Option<TagFilter>,
 }
 
 impl Filters {
     /// True when no filter is set.
     pub fn is_empty(&self) -> bool {
+        self.names_empty() && self.tag_focus.is_none() && self.tag_ignore.is_none()
+    }
+
+    /// True when no filter on frames (focus, ignore, hide, show, show_from) is set.
+    pub(crate) fn names_empty(&self) -> bool {
         self.focus.is_none()
             && self.ignore.is_none()
             && self.hide.is_none()
@@ -31,9 +41,9 @@ impl Filters {
             && self.show_from.is_none()
     }
 
-    /// `key=regexp` strings for the report legend, in pprof's order.
+    /// `key=value` strings for the report legend, in pprof's order.
     pub fn legend(&self) -> Vec<String> {
-        [
+        let mut out: Vec<String> = [
             ("focus", &self.focus),
             ("ignore", &self.ignore),
             ("hide", &self.hide),
@@ -42,7 +52,13 @@ impl Filters {
         ]
         .into_iter()
         .filter_map(|(k, r)| r.as_ref().map(|r| format!("{k}={}", r.as_str())))
-        .collect()
+        .collect();
+        for (k, t) in [("tagfocus", &self.tag_focus), ("tagignore", &self.tag_ignore)] {
+            if let Some(t) = t {
+                out.push(format!("{k}={}", t.raw()));
+            }
+        }
+        out
     }
 }
 
@@ -59,6 +75,10 @@ pub struct FilterMatches {
     pub show: bool,
     /// Show-from matched a location.
     pub show_from: bool,
+    /// Tag focus matched a sample that the frame filters kept (or no tag focus was given).
+    pub tag_focus: bool,
+    /// Tag ignore matched such a sample.
+    pub tag_ignore: bool,
 }
 
 /// What the filters decided for one location.
@@ -101,7 +121,7 @@ pub(crate) fn filter_location<'a>(
     };
     // Which lines survive hide/show.
     let mut keep: Vec<bool> = vec![true; lines.len()];
-    if !filters.is_empty() {
+    if !filters.names_empty() {
         if let Some(re) = &filters.ignore
             && loc_matches(re)
         {
@@ -171,7 +191,7 @@ pub(crate) fn filter_stack(
     out: &mut Vec<u32>,
 ) -> bool {
     let start = out.len();
-    let any_filter = !filters.is_empty();
+    let any_filter = !filters.names_empty();
     let mut focused = false;
     for li in stack {
         if any_filter {

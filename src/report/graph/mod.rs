@@ -12,6 +12,7 @@ pub(crate) mod filter;
 mod nodes;
 mod paths;
 pub(crate) mod prune;
+pub mod tags;
 
 use std::collections::HashMap;
 
@@ -21,6 +22,7 @@ pub use self::nodes::NodeInfo;
 use self::nodes::{intern_node, node_info};
 pub use self::paths::{basename, clean_path};
 use self::prune::Pruning;
+pub use self::tags::TagFilter;
 use crate::profile::Profile;
 
 /// How finely frames are grouped into report rows.
@@ -66,16 +68,31 @@ pub struct Prepared {
     stacks: Vec<u32>,
     stack_ends: Vec<usize>,
     values: Vec<i64>,
+    /// Per kept sample: its position in the profile's samples.
+    sample_ids: Vec<u32>,
     /// What the filters matched.
     pub matches: FilterMatches,
 }
 
 impl Prepared {
-    /// Applies the profile's pruning, `filters` and `granularity` to `profile` for sample value `index`.
+    /// Applies the profile's pruning, `filters` and `granularity` to `profile` for sample value `index`. Samples
+    /// whose value is zero are left out.
     pub fn new(profile: &Profile, index: usize, filters: &Filters, granularity: Granularity) -> Prepared {
+        Prepared::build(profile, index, filters, granularity, false)
+    }
+
+    /// [`Prepared::new`], keeping the samples whose value is zero when `keep_zero` (`-traces` prints them).
+    pub fn build(
+        profile: &Profile,
+        index: usize,
+        filters: &Filters,
+        granularity: Granularity,
+        keep_zero: bool,
+    ) -> Prepared {
         let pb = profile.pb();
         let mut matches = FilterMatches {
             focus: filters.focus.is_none(),
+            tag_focus: filters.tag_focus.is_none(),
             ..Default::default()
         };
         let fn_names = profile.display_names();
@@ -128,19 +145,45 @@ impl Prepared {
         let mut stacks = Vec::new();
         let mut stack_ends = Vec::with_capacity(pb.sample.len());
         let mut values = Vec::with_capacity(pb.sample.len());
-        for s in &pb.sample {
+        let mut sample_ids = Vec::with_capacity(pb.sample.len());
+        let has_tags = filters.tag_focus.is_some() || filters.tag_ignore.is_some();
+        let units = if has_tags {
+            tags::num_label_units(profile)
+        } else {
+            HashMap::new()
+        };
+        for (si, s) in pb.sample.iter().enumerate() {
             let v = s.value.get(index).copied().unwrap_or(0);
-            if v == 0 {
+            // A zero sample still counts for whether a tag filter matched anything, as in pprof.
+            if v == 0 && !keep_zero && !has_tags {
                 continue;
             }
+            let start = stacks.len();
             let stack = prune
                 .sample_stack(profile, &s.location_id)
                 .iter()
                 .filter_map(|id| profile.location_index(*id));
-            if filter_stack(stack, &locs, filters, &mut stacks) {
-                stack_ends.push(stacks.len());
-                values.push(v);
+            if !filter_stack(stack, &locs, filters, &mut stacks) {
+                continue;
             }
+            // Label filters act on the samples the frame filters kept (pprof's FilterSamplesByTag comes after
+            // FilterSamplesByName).
+            if has_tags {
+                let focused = filters.tag_focus.as_ref().is_none_or(|t| t.matches(profile, s, &units));
+                let ignored = filters
+                    .tag_ignore
+                    .as_ref()
+                    .is_some_and(|t| t.matches(profile, s, &units));
+                matches.tag_focus |= focused;
+                matches.tag_ignore |= ignored;
+                if !focused || ignored || (v == 0 && !keep_zero) {
+                    stacks.truncate(start);
+                    continue;
+                }
+            }
+            stack_ends.push(stacks.len());
+            values.push(v);
+            sample_ids.push(si as u32);
         }
         let names = infos.iter().map(NodeInfo::printable_name).collect();
         Prepared {
@@ -150,9 +193,81 @@ impl Prepared {
             stacks,
             stack_ends,
             values,
+            sample_ids,
             matches,
         }
     }
+
+    /// The number of samples kept.
+    pub fn sample_count(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Kept sample `i`: its position in the profile's samples, its value, and its stack as node ids, leaf first,
+    /// each with whether it is an inlined frame (not the last, outermost, frame of its location).
+    pub fn sample(&self, i: usize, out: &mut Vec<(u32, bool)>) -> (usize, i64) {
+        out.clear();
+        let begin = if i == 0 { 0 } else { self.stack_ends[i - 1] };
+        for &loc in &self.stacks[begin..self.stack_ends[i]] {
+            let nodes = &self.loc_nodes[loc as usize];
+            for (k, &n) in nodes.iter().enumerate() {
+                out.push((n, k + 1 != nodes.len()));
+            }
+        }
+        (self.sample_ids[i] as usize, self.values[i])
+    }
+
+    /// The value of kept sample `i`.
+    pub fn value(&self, i: usize) -> i64 {
+        self.values[i]
+    }
+
+    /// The stack of kept sample `i` as location positions, leaf first.
+    pub fn sample_locations(&self, i: usize) -> &[u32] {
+        let begin = if i == 0 { 0 } else { self.stack_ends[i - 1] };
+        &self.stacks[begin..self.stack_ends[i]]
+    }
+
+    /// The node ids of the location at position `loc`, innermost frame first.
+    pub fn location_nodes(&self, loc: u32) -> &[u32] {
+        &self.loc_nodes[loc as usize]
+    }
+
+    /// The warnings pprof prints when a filter matched nothing, in its order.
+    pub fn filter_warnings(&self, filters: &Filters) -> Vec<crate::error::Warning> {
+        let m = &self.matches;
+        let checks = [
+            (!m.focus, "Focus"),
+            (filters.ignore.is_some() && !m.ignore, "Ignore"),
+            (filters.hide.is_some() && !m.hide, "Hide"),
+            (filters.show.is_some() && !m.show, "Show"),
+            (filters.show_from.is_some() && !m.show_from, "ShowFrom"),
+            (!m.tag_focus, "TagFocus"),
+            (filters.tag_ignore.is_some() && !m.tag_ignore, "TagIgnore"),
+        ];
+        checks
+            .into_iter()
+            .filter(|(bad, _)| *bad)
+            .map(|(_, what)| crate::error::Warning::Other(format!("{what} expression matched no samples")))
+            .collect()
+    }
+}
+
+/// The total pprof's reports take as 100%: Σ|value| of sample value `index` over all samples, or, when some samples
+/// carry the label `pprof::base=true` (a `-diff_base` profile) and their sum is not zero, Σ|value| over those.
+pub fn report_total(profile: &Profile, index: usize) -> i64 {
+    let pb = profile.pb();
+    let (mut total, mut diff) = (0i64, 0i64);
+    for s in &pb.sample {
+        let v = s.value.get(index).copied().unwrap_or(0).wrapping_abs();
+        total = total.wrapping_add(v);
+        if s.label.iter().any(|l| {
+            l.str != 0 && profile.str(l.key) == crate::profile::ops::DIFF_BASE_LABEL && profile.str(l.str) == "true"
+        }) {
+            diff = diff.wrapping_add(v);
+        }
+    }
+    if diff > 0 { diff } else { total }
 }
 
 /// An edge between two nodes: caller → callee (only the callee is needed for the inline markers).

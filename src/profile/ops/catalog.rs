@@ -1,0 +1,618 @@
+//! The merge's catalog: header, strings, mappings, functions and locations. It translates each input's samples into
+//! merged ids ([`Batch`]), which the sample table ([`super::samples`]) then adds up; the two can run on separate
+//! threads. See [`super::merge`] for the rules.
+
+use std::collections::HashMap;
+use std::hash::Hasher;
+
+use super::merge::AddOptions;
+use super::samples::{Batch, ColumnOp, Lbl};
+use super::table::{HashIndex, finish, hasher};
+use crate::error::{Error, ErrorKind, Result};
+use crate::profile::{Profile, pb};
+use crate::report::measure::{scale, unit_factor};
+
+/// Everything merged but the samples.
+#[derive(Debug, Default)]
+pub(super) struct Catalog {
+    pub(super) started: bool,
+    /// Names kept in the result (pprof's common sample types), when known in advance.
+    restrict: Option<Vec<String>>,
+    // Header.
+    pub(super) types: Vec<(u32, u32)>,
+    period_type: (u32, u32),
+    period: i64,
+    time: i64,
+    duration: i64,
+    comments: Vec<u32>,
+    doc_url: u32,
+    drop_frames: u32,
+    keep_frames: u32,
+    /// Per input: its sample type names and default sample type, to settle the default at the end as pprof's
+    /// `compatibilizeSampleTypes` would have.
+    inputs: Vec<(Vec<String>, String)>,
+    // Strings.
+    strings: Vec<String>,
+    string_index: HashIndex,
+    // Mappings, functions, locations.
+    pub(super) mappings: Vec<pb::Mapping>,
+    /// Per merged mapping: some input mapping with locations has set its symbol flags.
+    mapping_flags_set: Vec<bool>,
+    mapping_keys: HashMap<(u64, u64, u32), u64>,
+    pub(super) functions: Vec<pb::Function>,
+    function_index: HashIndex,
+    pub(super) locations: Vec<pb::Location>,
+    location_index: HashIndex,
+    /// Scratch lines of the location being looked up.
+    scratch_lines: Vec<pb::Line>,
+}
+
+/// The per-input translation tables (input position → merged id), filled as the input's samples need them.
+struct InputMaps {
+    strings: Vec<u32>,
+    mappings: Vec<Option<(u64, u64)>>,
+    /// Per input mapping: its flags were combined into its merged mapping's.
+    flags_done: Vec<bool>,
+    functions: Vec<u64>,
+    locations: Vec<u64>,
+    /// Merged location id by input location id, when the input's ids are dense (0: not mapped yet).
+    by_id: Vec<u64>,
+}
+
+const UNMAPPED: u32 = u32::MAX;
+
+impl Catalog {
+    /// An empty catalog; `restrict` names the sample types to keep when known in advance.
+    pub(super) fn new(restrict: Option<Vec<String>>) -> Catalog {
+        let mut c = Catalog {
+            restrict,
+            string_index: HashIndex::with_capacity(1024),
+            function_index: HashIndex::with_capacity(1024),
+            location_index: HashIndex::with_capacity(1024),
+            ..Catalog::default()
+        };
+        c.intern("");
+        c
+    }
+
+    fn intern(&mut self, s: &str) -> u32 {
+        let mut h = hasher();
+        h.write(s.as_bytes());
+        let h = finish(h);
+        let strings = &self.strings;
+        if let Some(id) = self.string_index.find(h, |id| strings[id as usize] == s) {
+            return id;
+        }
+        self.strings.push(s.to_string());
+        self.string_index.push(h)
+    }
+
+    /// Translates `p`, whose samples `samples` gives (calling its argument with each sample's location ids, values and
+    /// labels), into merged ids; updates the header and the tables on the way. Samples whose values are all zero
+    /// are left out, as pprof leaves them out.
+    ///
+    /// Time follows pprof's `combineHeaders`: the merged time is replaced when it is zero or the new one is
+    /// smaller, so it is the earliest time except that a zero time (a legacy text profile) coming after a non-zero
+    /// one wins.
+    pub(super) fn translate(
+        &mut self,
+        p: &Profile,
+        name: &str,
+        opts: &AddOptions,
+        samples: impl FnOnce(&mut dyn FnMut(&[u64], &[i64], &[pb::Label]) -> Result<()>) -> Result<()>,
+    ) -> Result<Batch> {
+        let pb = p.pb();
+        let names: Vec<String> = p.sample_type_names().iter().map(|s| s.to_string()).collect();
+        let mut batch = Batch::default();
+        let (cols, ratios) = self.reconcile_types(p, name, &mut batch.ops)?;
+        batch.ncols = cols.len();
+        self.inputs.push((names, p.str(pb.default_sample_type).to_string()));
+        // Header.
+        if self.inputs.len() == 1 {
+            self.drop_frames = self.intern(p.str(pb.drop_frames));
+            self.keep_frames = self.intern(p.str(pb.keep_frames));
+        }
+        if self.time == 0 || pb.time_nanos < self.time {
+            self.time = pb.time_nanos;
+        }
+        self.duration = self.duration.wrapping_add(pb.duration_nanos);
+        for c in &pb.comment {
+            let id = self.intern(p.str(*c));
+            if !self.comments.contains(&id) {
+                self.comments.push(id);
+            }
+        }
+        if self.doc_url == 0 {
+            self.doc_url = self.intern(p.str(pb.doc_url));
+        }
+
+        let mut maps = InputMaps {
+            strings: vec![UNMAPPED; pb.string_table.len()],
+            mappings: vec![None; pb.mapping.len()],
+            flags_done: vec![false; pb.mapping.len()],
+            functions: vec![0; pb.function.len()],
+            locations: vec![0; pb.location.len()],
+            by_id: Vec::new(),
+        };
+        // Producers number locations from 1: a table by id saves a lookup per frame of every sample.
+        let max_id = pb.location.iter().map(|l| l.id).max().unwrap_or(0);
+        if max_id <= 2 * pb.location.len() as u64 + 64 {
+            maps.by_id = vec![0; max_id as usize + 1];
+        }
+        if self.mappings.is_empty() && !pb.mapping.is_empty() {
+            // pprof takes each profile's first mapping before its samples, until one exists: the main binary first.
+            self.map_mapping(p, &mut maps, 0);
+        }
+        let extra = opts.label.as_ref().map(|(k, v)| (self.intern(k), self.intern(v)));
+        let ncols = cols.len();
+        let mut vals = vec![0i64; ncols];
+        let mut lbls: Vec<Lbl> = Vec::with_capacity(4);
+        let mut index = 0usize;
+        samples(&mut |location_id, value, label| {
+            index += 1;
+            let mut zero = true;
+            for (j, (&c, &r)) in cols.iter().zip(&ratios).enumerate() {
+                let v = value.get(c).copied().unwrap_or(0);
+                let v = if r == 1.0 { v } else { (v as f64 * r).round() as i64 };
+                let v = if opts.negate { v.wrapping_neg() } else { v };
+                vals[j] = v;
+                zero &= v == 0;
+            }
+            if zero {
+                return Ok(());
+            }
+            let mut h = hasher();
+            for id in location_id {
+                let m = match maps.by_id.get(*id as usize) {
+                    Some(&m) if m != 0 => m,
+                    _ => {
+                        let Some(li) = p.location_index(*id) else {
+                            return Err(Error::new(
+                                ErrorKind::Invalid,
+                                format!(
+                                    "{name}: malformed profile: sample {} refers to location {id}, which does not \
+                                     exist",
+                                    index - 1
+                                ),
+                            ));
+                        };
+                        self.map_location(p, &mut maps, li)
+                    }
+                };
+                h.write_u64(m);
+                batch.locs.push(m);
+            }
+            lbls.clear();
+            for l in label {
+                if l.str != 0 {
+                    lbls.push(Lbl {
+                        key: self.map_string(p, &mut maps, l.key),
+                        str: self.map_string(p, &mut maps, l.str),
+                        num: 0,
+                        unit: 0,
+                    });
+                } else if l.num != 0 || l.num_unit != 0 {
+                    lbls.push(Lbl {
+                        key: self.map_string(p, &mut maps, l.key),
+                        str: 0,
+                        num: l.num,
+                        unit: self.map_string(p, &mut maps, l.num_unit),
+                    });
+                }
+            }
+            if let Some((k, v)) = extra {
+                lbls.retain(|l| !(l.str != 0 && l.key == k));
+                lbls.push(Lbl {
+                    key: k,
+                    str: v,
+                    num: 0,
+                    unit: 0,
+                });
+            }
+            self.canonical_labels(&mut lbls);
+            h.write_u64(u64::MAX);
+            for l in &lbls {
+                h.write_u32(l.key);
+                h.write_u32(l.str);
+                h.write_i64(l.num);
+                h.write_u32(l.unit);
+            }
+            batch.push(finish(h), &lbls, &vals);
+            Ok(())
+        })?;
+        Ok(batch)
+    }
+
+    /// Orders labels as pprof keys and writes them: string labels, then numeric ones, each sorted by key name
+    /// (stable: a key's values keep their order).
+    fn canonical_labels(&self, lbls: &mut [Lbl]) {
+        if lbls.len() > 1 {
+            let strings = &self.strings;
+            lbls.sort_by(|a, b| {
+                (a.str == 0)
+                    .cmp(&(b.str == 0))
+                    .then_with(|| strings[a.key as usize].cmp(&strings[b.key as usize]))
+            });
+        }
+    }
+
+    fn map_string(&mut self, p: &Profile, maps: &mut InputMaps, idx: i64) -> u32 {
+        let Ok(i) = usize::try_from(idx) else { return 0 };
+        match maps.strings.get(i) {
+            Some(&m) if m != UNMAPPED => m,
+            Some(_) => {
+                let m = self.intern(p.str(idx));
+                maps.strings[i] = m;
+                m
+            }
+            None => 0,
+        }
+    }
+
+    /// pprof's `mapMapping` for the mapping at position `mi` of the input: (merged id, address shift).
+    fn map_mapping(&mut self, p: &Profile, maps: &mut InputMaps, mi: usize) -> (u64, u64) {
+        if let Some(m) = maps.mappings[mi] {
+            return m;
+        }
+        let src = &p.pb().mapping[mi];
+        let file = self.map_string(p, maps, src.filename);
+        let build_id = self.map_string(p, maps, src.build_id);
+        // Size rounded up to 4 KiB, so that mappings that differ by a page-rounding slip still match.
+        let size = src.memory_limit.wrapping_sub(src.memory_start).wrapping_add(0xfff) & !0xfff;
+        let who = if build_id != 0 { build_id } else { file };
+        let key = (size, src.file_offset, who);
+        let out = match self.mapping_keys.get(&key) {
+            Some(&id) => {
+                let m = &self.mappings[id as usize - 1];
+                (id, m.memory_start.wrapping_sub(src.memory_start))
+            }
+            None => {
+                let id = self.mappings.len() as u64 + 1;
+                self.mappings.push(pb::Mapping {
+                    id,
+                    filename: file as i64,
+                    build_id: build_id as i64,
+                    ..*src
+                });
+                self.mapping_flags_set.push(false);
+                self.mapping_keys.insert(key, id);
+                (id, 0)
+            }
+        };
+        maps.mappings[mi] = Some(out);
+        out
+    }
+
+    /// The symbol flags of merged mapping `id`: those of the input mappings that have locations in it, all of them
+    /// (pprof keeps the first input's flags even when that mapping has no locations, e.g. from an empty profile,
+    /// and then symbolizes the merged mapping again).
+    fn combine_flags(&mut self, id: u64, src: &pb::Mapping) {
+        let i = id as usize - 1;
+        let m = &mut self.mappings[i];
+        if self.mapping_flags_set[i] {
+            m.has_functions &= src.has_functions;
+            m.has_filenames &= src.has_filenames;
+            m.has_line_numbers &= src.has_line_numbers;
+            m.has_inline_frames &= src.has_inline_frames;
+        } else {
+            self.mapping_flags_set[i] = true;
+            m.has_functions = src.has_functions;
+            m.has_filenames = src.has_filenames;
+            m.has_line_numbers = src.has_line_numbers;
+            m.has_inline_frames = src.has_inline_frames;
+        }
+    }
+
+    fn map_function(&mut self, p: &Profile, maps: &mut InputMaps, fi: usize) -> u64 {
+        if maps.functions[fi] != 0 {
+            return maps.functions[fi];
+        }
+        let src = &p.pb().function[fi];
+        let name = self.map_string(p, maps, src.name) as i64;
+        let system_name = self.map_string(p, maps, src.system_name) as i64;
+        let filename = self.map_string(p, maps, src.filename) as i64;
+        let start_line = src.start_line;
+        let mut h = hasher();
+        h.write_i64(name);
+        h.write_i64(system_name);
+        h.write_i64(filename);
+        h.write_i64(start_line);
+        let h = finish(h);
+        let fns = &self.functions;
+        let id = match self.function_index.find(h, |id| {
+            let f = &fns[id as usize];
+            f.name == name && f.system_name == system_name && f.filename == filename && f.start_line == start_line
+        }) {
+            Some(i) => i as u64 + 1,
+            None => {
+                let id = self.functions.len() as u64 + 1;
+                self.functions.push(pb::Function {
+                    id,
+                    name,
+                    system_name,
+                    filename,
+                    start_line,
+                });
+                self.function_index.push(h);
+                id
+            }
+        };
+        maps.functions[fi] = id;
+        id
+    }
+
+    /// pprof's `mapLocation` for the location at position `li` of the input; returns the merged id.
+    fn map_location(&mut self, p: &Profile, maps: &mut InputMaps, li: usize) -> u64 {
+        if maps.locations[li] != 0 {
+            return maps.locations[li];
+        }
+        let src = &p.pb().location[li];
+        let (mapping_id, shift) = match p.mapping_index(src.mapping_id) {
+            Some(mi) => {
+                let m = self.map_mapping(p, maps, mi);
+                if !maps.flags_done[mi] {
+                    maps.flags_done[mi] = true;
+                    self.combine_flags(m.0, &p.pb().mapping[mi]);
+                }
+                m
+            }
+            None => (0, 0),
+        };
+        let address = src.address.wrapping_add(shift);
+        let start = if mapping_id == 0 {
+            0
+        } else {
+            self.mappings[mapping_id as usize - 1].memory_start
+        };
+        let mut line = std::mem::take(&mut self.scratch_lines);
+        line.clear();
+        for ln in &src.line {
+            let function_id = match p.function_index(ln.function_id) {
+                Some(fi) => self.map_function(p, maps, fi),
+                None => 0,
+            };
+            line.push(pb::Line {
+                function_id,
+                line: ln.line,
+                column: ln.column,
+            });
+        }
+        let rel = address.wrapping_sub(start);
+        let mut h = hasher();
+        h.write_u64(mapping_id);
+        h.write_u64(rel);
+        h.write_u8(src.is_folded as u8);
+        for ln in &line {
+            h.write_u64(ln.function_id);
+            h.write_i64(ln.line);
+            h.write_i64(ln.column);
+        }
+        let h = finish(h);
+        let (locs, mappings) = (&self.locations, &self.mappings);
+        let found = self.location_index.find(h, |id| {
+            let l = &locs[id as usize];
+            let lstart = if l.mapping_id == 0 {
+                0
+            } else {
+                mappings[l.mapping_id as usize - 1].memory_start
+            };
+            l.mapping_id == mapping_id
+                && l.address.wrapping_sub(lstart) == rel
+                && l.is_folded == src.is_folded
+                && l.line == line
+        });
+        let id = match found {
+            Some(i) => i as u64 + 1,
+            None => {
+                let id = self.locations.len() as u64 + 1;
+                self.locations.push(pb::Location {
+                    id,
+                    mapping_id,
+                    address,
+                    line: line.clone(),
+                    is_folded: src.is_folded,
+                });
+                self.location_index.push(h);
+                id
+            }
+        };
+        self.scratch_lines = line;
+        maps.locations[li] = id;
+        if let Some(slot) = maps.by_id.get_mut(src.id as usize) {
+            *slot = id;
+        }
+        id
+    }
+
+    /// Reconciles `p`'s sample and period types with the merged ones (pprof's `CompatibilizeSampleTypes` and
+    /// `ScaleProfiles`, done incrementally): returns, per merged column, the input column it comes from and the
+    /// factor its values are multiplied by. Merged columns `p` lacks are dropped, and a finer unit in `p` rescales
+    /// what was merged so far (by an exact integer factor: pprof scales every profile to the finest unit); both are
+    /// added to `ops`, for the sample table.
+    fn reconcile_types(&mut self, p: &Profile, name: &str, ops: &mut Vec<ColumnOp>) -> Result<(Vec<usize>, Vec<f64>)> {
+        let pb = p.pb();
+        let in_types: Vec<(&str, &str)> = pb
+            .sample_type
+            .iter()
+            .map(|t| (p.str(t.r#type), p.str(t.unit)))
+            .collect();
+        let in_period = pb
+            .period_type
+            .as_ref()
+            .map_or(("", ""), |t| (p.str(t.r#type), p.str(t.unit)));
+        if !self.started {
+            self.started = true;
+            let kept: Vec<(&str, &str)> = match &self.restrict {
+                Some(r) => in_types
+                    .iter()
+                    .copied()
+                    .filter(|(t, _)| r.iter().any(|x| x == t))
+                    .collect(),
+                None => in_types.clone(),
+            };
+            if kept.is_empty() {
+                return Err(no_common_types(name, &in_types, &[]));
+            }
+            self.types = kept.iter().map(|(t, u)| (self.intern(t), self.intern(u))).collect();
+            self.period_type = (self.intern(in_period.0), self.intern(in_period.1));
+            self.period = pb.period;
+            let cols = kept
+                .iter()
+                .map(|(t, _)| in_types.iter().position(|(x, _)| x == t).unwrap_or(0))
+                .collect();
+            return Ok((cols, vec![1.0; kept.len()]));
+        }
+        // Sample types: the merged ones this input also has.
+        let merged: Vec<String> = self
+            .types
+            .iter()
+            .map(|(t, _)| self.strings[*t as usize].clone())
+            .collect();
+        let keep: Vec<Option<usize>> = merged
+            .iter()
+            .map(|t| in_types.iter().position(|(x, _)| x == t))
+            .collect();
+        if keep.iter().all(Option::is_none) {
+            let have: Vec<(&str, &str)> = self
+                .types
+                .iter()
+                .map(|(t, u)| (self.strings[*t as usize].as_str(), self.strings[*u as usize].as_str()))
+                .collect();
+            return Err(no_common_types(name, &in_types, &have));
+        }
+        if keep.iter().any(Option::is_none) {
+            let kept: Vec<usize> = (0..keep.len()).filter(|&j| keep[j].is_some()).collect();
+            self.types = kept.iter().map(|&j| self.types[j]).collect();
+            ops.push(ColumnOp::Keep(kept));
+        }
+        // Period type: same name, units of one kind; the period in the finer unit, the largest kept.
+        let (mt, mu) = (
+            self.strings[self.period_type.0 as usize].clone(),
+            self.strings[self.period_type.1 as usize].clone(),
+        );
+        if mt != in_period.0 || !compatible_units(&mu, in_period.1) {
+            return Err(Error::new(
+                ErrorKind::Usage,
+                format!(
+                    "{name}: incompatible period types: {} {} and {} {}",
+                    mt, mu, in_period.0, in_period.1
+                ),
+            ));
+        }
+        let mut period = pb.period;
+        if mu != in_period.1 {
+            let r = scale(1, in_period.1, &mu).0;
+            if r < 1.0 {
+                // The input is finer: the merged period moves to its unit.
+                let up = scale(1, &mu, in_period.1).0;
+                self.period = (self.period as f64 * up) as i64;
+                self.period_type.1 = self.intern(in_period.1);
+            } else {
+                period = (period as f64 * r) as i64;
+            }
+        }
+        if self.period == 0 || self.period < period {
+            self.period = period;
+        }
+        let cols: Vec<usize> = keep.iter().flatten().copied().collect();
+        let mut ratios = Vec::with_capacity(cols.len());
+        for (j, &c) in cols.iter().enumerate() {
+            let mu = self.strings[self.types[j].1 as usize].clone();
+            let iu = in_types[c].1;
+            if mu == iu {
+                ratios.push(1.0);
+                continue;
+            }
+            if !compatible_units(&mu, iu) {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    format!(
+                        "{name}: incompatible units for sample type {}: {mu} and {iu}",
+                        in_types[c].0
+                    ),
+                ));
+            }
+            let r = scale(1, iu, &mu).0;
+            if r < 1.0 {
+                let up = scale(1, &mu, iu).0;
+                ops.push(ColumnOp::Scale(j, up));
+                self.types[j].1 = self.intern(iu);
+                ratios.push(1.0);
+            } else {
+                ratios.push(r);
+            }
+        }
+        Ok((cols, ratios))
+    }
+
+    /// The default sample type pprof ends up with: each input's own, or (when its types had to be reduced or
+    /// reordered) its own if still present, else the first common type; the first non-empty one wins.
+    fn default_type(&self) -> String {
+        let common: Vec<&str> = self
+            .types
+            .iter()
+            .map(|(t, _)| self.strings[*t as usize].as_str())
+            .collect();
+        for (names, dflt) in &self.inputs {
+            let unchanged = names.len() == common.len() && names.iter().zip(&common).all(|(a, b)| a == b);
+            let eff = if unchanged || common.contains(&dflt.as_str()) {
+                dflt.as_str()
+            } else {
+                common.first().copied().unwrap_or("")
+            };
+            if !eff.is_empty() {
+                return eff.to_string();
+            }
+        }
+        String::new()
+    }
+
+    /// The merged message around `sample`.
+    pub(super) fn into_pb(mut self, sample: Vec<pb::Sample>) -> pb::Profile {
+        let dflt = self.default_type();
+        let default_sample_type = if dflt.is_empty() { 0 } else { self.intern(&dflt) as i64 };
+        let vt = |(t, u): (u32, u32)| pb::ValueType {
+            r#type: t as i64,
+            unit: u as i64,
+        };
+        pb::Profile {
+            sample_type: self.types.iter().map(|t| vt(*t)).collect(),
+            sample,
+            mapping: self.mappings,
+            location: self.locations,
+            function: self.functions,
+            string_table: self.strings,
+            drop_frames: self.drop_frames as i64,
+            keep_frames: self.keep_frames as i64,
+            time_nanos: self.time,
+            duration_nanos: self.duration,
+            period_type: Some(vt(self.period_type)),
+            period: self.period,
+            comment: self.comments.iter().map(|c| *c as i64).collect(),
+            default_sample_type,
+            doc_url: self.doc_url as i64,
+        }
+    }
+}
+
+/// Units pprof can convert into each other: equal, or both of one kind (memory, time).
+fn compatible_units(a: &str, b: &str) -> bool {
+    a == b || matches!((unit_factor(a), unit_factor(b)), (Some((x, _)), Some((y, _))) if x == y)
+}
+
+fn no_common_types(name: &str, theirs: &[(&str, &str)], ours: &[(&str, &str)]) -> Error {
+    let list = |v: &[(&str, &str)]| v.iter().map(|(t, u)| format!("{t}/{u}")).collect::<Vec<_>>().join(" ");
+    let msg = if ours.is_empty() {
+        format!(
+            "{name}: profiles have empty common sample type list (it has [{}])",
+            list(theirs)
+        )
+    } else {
+        format!(
+            "{name}: profiles have empty common sample type list ([{}] vs [{}] before it)",
+            list(theirs),
+            list(ours)
+        )
+    };
+    Error::new(ErrorKind::Usage, msg)
+}

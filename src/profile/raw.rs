@@ -1,0 +1,256 @@
+//! Profiles loaded for merging: everything is decoded and validated except the samples, which stay as their encoded
+//! bytes in one buffer and are read one at a time into reused vectors. A merge of many large profiles then costs no
+//! allocation per sample, and each input takes about its uncompressed size in memory.
+
+use std::path::Path;
+
+use super::decode::{decode_message, read_input, varint_complete};
+use super::model::Profile;
+use super::{LoadOptions, pb};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Samples decoded into flat arrays: sample `i` has locations `locs[loc_end[i-1]..loc_end[i]]`, values and labels
+/// likewise. No vector per sample; they are decoded on the thread that loads the profile.
+#[derive(Debug, Default)]
+pub(crate) struct RawSamples {
+    locs: Vec<u64>,
+    loc_end: Vec<usize>,
+    vals: Vec<i64>,
+    val_end: Vec<usize>,
+    labels: Vec<pb::Label>,
+    label_end: Vec<usize>,
+}
+
+impl RawSamples {
+    /// Decodes one encoded Sample onto the arrays; `None` (and nothing added) when the bytes are not one.
+    pub(crate) fn push_encoded(&mut self, sample: &[u8]) -> Option<()> {
+        let (nl, nv, nb) = (self.locs.len(), self.vals.len(), self.labels.len());
+        if parse_sample(sample, &mut self.locs, &mut self.vals, &mut self.labels).is_none() {
+            self.locs.truncate(nl);
+            self.vals.truncate(nv);
+            self.labels.truncate(nb);
+            return None;
+        }
+        self.close();
+        Some(())
+    }
+
+    /// Adds a decoded sample (one the fast reader refused and prost read).
+    pub(crate) fn push(&mut self, s: pb::Sample) {
+        self.locs.extend_from_slice(&s.location_id);
+        self.vals.extend_from_slice(&s.value);
+        self.labels.extend(s.label);
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.loc_end.push(self.locs.len());
+        self.val_end.push(self.vals.len());
+        self.label_end.push(self.labels.len());
+    }
+
+    fn len(&self) -> usize {
+        self.loc_end.len()
+    }
+}
+
+/// A profile ready to be merged: validated, with its samples either decoded in the message or still encoded.
+#[derive(Debug)]
+pub struct MergeInput {
+    profile: Profile,
+    raw: RawSamples,
+}
+
+/// Loads `path` (`-`: standard input) for merging. A profile.proto message (gzipped or not) keeps its samples
+/// encoded; anything else goes through [`super::load`], so every format it reads can be merged.
+pub fn load_for_merge(path: &Path, opts: &LoadOptions) -> Result<MergeInput> {
+    let (name, data) = read_input(path)?;
+    match decode_message(&data, opts, true) {
+        Ok((pb, raw)) => Ok(MergeInput {
+            profile: Profile::new(pb).map_err(|e| e.context(&name))?,
+            raw,
+        }),
+        Err(e) if e.kind() == ErrorKind::Format && path.as_os_str() != "-" => {
+            drop(data);
+            let profile = super::load(path, opts)?;
+            Ok(MergeInput {
+                profile,
+                raw: RawSamples::default(),
+            })
+        }
+        Err(e) => Err(e.context(name)),
+    }
+}
+
+impl MergeInput {
+    /// A profile whose samples are decoded already.
+    pub fn from_profile(profile: Profile) -> MergeInput {
+        MergeInput {
+            profile,
+            raw: RawSamples::default(),
+        }
+    }
+
+    /// The profile (its samples are empty when they are still encoded).
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The profile, to edit its mappings (e.g. [`Profile::set_main_binary`]).
+    pub fn profile_mut(&mut self) -> &mut Profile {
+        &mut self.profile
+    }
+
+    /// The number of samples.
+    pub fn sample_count(&self) -> usize {
+        self.profile.pb().sample.len() + self.raw.len()
+    }
+
+    /// Calls `f` with each sample's location ids, values and labels, in order. Encoded samples are decoded into
+    /// reused vectors and checked as validation checks decoded ones (one value per sample type, string indexes in
+    /// range); their location ids are checked by the caller, which looks them up.
+    pub fn for_each_sample(&self, mut f: impl FnMut(&[u64], &[i64], &[pb::Label]) -> Result<()>) -> Result<()> {
+        for s in &self.profile.pb().sample {
+            f(&s.location_id, &s.value, &s.label)?;
+        }
+        let ntypes = self.profile.pb().sample_type.len();
+        let nstr = self.profile.pb().string_table.len() as i64;
+        let r = &self.raw;
+        let (mut l0, mut v0, mut b0) = (0, 0, 0);
+        for i in 0..r.len() {
+            let (l1, v1, b1) = (r.loc_end[i], r.val_end[i], r.label_end[i]);
+            let (locs, vals, labels) = (&r.locs[l0..l1], &r.vals[v0..v1], &r.labels[b0..b1]);
+            (l0, v0, b0) = (l1, v1, b1);
+            if vals.len() != ntypes {
+                return Err(Error::new(
+                    ErrorKind::Invalid,
+                    format!(
+                        "malformed profile: mismatch: sample {i} has {} values vs. {ntypes} types",
+                        vals.len()
+                    ),
+                ));
+            }
+            for l in labels {
+                for (what, idx) in [("key", l.key), ("value", l.str), ("unit", l.num_unit)] {
+                    if idx < 0 || idx >= nstr {
+                        return Err(Error::new(
+                            ErrorKind::Invalid,
+                            format!(
+                                "malformed profile: sample {i} label {what} refers to string {idx}, but the string \
+                                 table has {nstr} entries"
+                            ),
+                        ));
+                    }
+                }
+            }
+            f(locs, vals, labels)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one encoded Sample, appending to the three vectors; `None` when the bytes are not a Sample.
+fn parse_sample(mut b: &[u8], locs: &mut Vec<u64>, vals: &mut Vec<i64>, labels: &mut Vec<pb::Label>) -> Option<()> {
+    while !b.is_empty() {
+        let key = varint_complete(&mut b)?;
+        match (key >> 3, key & 7) {
+            (1, 2) => packed_into(&mut b, locs, |v| v)?,
+            (2, 2) => packed_into(&mut b, vals, |v| v as i64)?,
+            (1, 0) => locs.push(varint_complete(&mut b)?),
+            (2, 0) => vals.push(varint_complete(&mut b)? as i64),
+            (3, 2) => {
+                let body = field(&mut b)?;
+                labels.push(parse_label(body)?);
+            }
+            (_, w) => skip(&mut b, w)?,
+        }
+    }
+    Some(())
+}
+
+fn parse_label(mut b: &[u8]) -> Option<pb::Label> {
+    let mut l = pb::Label::default();
+    while !b.is_empty() {
+        let key = varint_complete(&mut b)?;
+        match (key >> 3, key & 7) {
+            (1, 0) => l.key = varint_complete(&mut b)? as i64,
+            (2, 0) => l.str = varint_complete(&mut b)? as i64,
+            (3, 0) => l.num = varint_complete(&mut b)? as i64,
+            (4, 0) => l.num_unit = varint_complete(&mut b)? as i64,
+            (_, w) => skip(&mut b, w)?,
+        }
+    }
+    Some(l)
+}
+
+/// A length-delimited field's body.
+fn field<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let len = usize::try_from(varint_complete(b)?).ok()?;
+    let body = b.get(..len)?;
+    *b = &b[len..];
+    Some(body)
+}
+
+/// Appends the packed varints of a length-delimited field to `out`, room made once.
+fn packed_into<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> T) -> Option<()> {
+    let mut body = field(b)?;
+    out.reserve(body.iter().filter(|&&x| x < 0x80).count());
+    while !body.is_empty() {
+        let v = varint_complete(&mut body)?;
+        out.push(conv(v));
+    }
+    Some(())
+}
+
+/// Skips a field of wire type `wire` (groups are not profile.proto's and are refused).
+fn skip(b: &mut &[u8], wire: u64) -> Option<()> {
+    match wire {
+        0 => varint_complete(b).map(|_| ()),
+        1 => b.get(8..).map(|r| *b = r),
+        2 => field(b).map(|_| ()),
+        5 => b.get(4..).map(|r| *b = r),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+
+    use super::*;
+
+    #[test]
+    fn encoded_samples_read_back_as_prost_decodes_them() {
+        let samples = vec![
+            pb::Sample {
+                location_id: vec![1, 2, 300],
+                value: vec![-5, 1 << 40],
+                label: vec![pb::Label {
+                    key: 1,
+                    num: 4096,
+                    num_unit: 2,
+                    ..Default::default()
+                }],
+            },
+            pb::Sample::default(),
+        ];
+        let (mut locs, mut vals, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+        for s in &samples {
+            locs.clear();
+            vals.clear();
+            labels.clear();
+            parse_sample(&s.encode_to_vec(), &mut locs, &mut vals, &mut labels).unwrap();
+            assert_eq!((&locs, &vals, &labels), (&s.location_id, &s.value, &s.label));
+        }
+        // Unpacked repeated fields and an unknown field are read too; a truncated one is refused.
+        let unpacked = [0x08, 0x07, 0x10, 0x03, 0x58, 0x01];
+        locs.clear();
+        vals.clear();
+        labels.clear();
+        parse_sample(&unpacked, &mut locs, &mut vals, &mut labels).unwrap();
+        assert_eq!((locs.as_slice(), vals.as_slice()), (&[7u64][..], &[3i64][..]));
+        let mut raw = RawSamples::default();
+        assert!(raw.push_encoded(&[0x0a, 0x05, 0x01]).is_none());
+        assert_eq!((raw.len(), raw.locs.len()), (0, 0));
+    }
+}

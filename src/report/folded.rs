@@ -1,0 +1,403 @@
+//! Folded (collapsed) stacks, Brendan Gregg's format read by flamegraph.pl, inferno and speedscope: one line per
+//! distinct stack, `root;caller;...;leaf VALUE`, built on the graph steps (pruning, filters, nodes at a
+//! granularity). Inline frames are frames of their own, as in pprof's reports.
+//!
+//! The stacks are first gathered as a [`StackSet`]: frame names numbered once, in sorted order, and each distinct
+//! stack as a list of those numbers with its sums. The text is made from it ([`StackSet::into_folded`]), and so is
+//! the flame graph ([`super::flame`]), which never needs the whole text.
+
+use std::hash::Hasher;
+
+use serde::Serialize;
+
+use super::graph::{Filters, Granularity, Prepared, report_total};
+use super::labels::{LabelOptions, profile_labels};
+use super::measure::scaled_label;
+use crate::error::{Result, Warning};
+use crate::profile::Profile;
+use crate::profile::ops::table::{HashIndex, finish, hasher};
+
+/// Options of the folded-stacks report.
+#[derive(Debug, Clone, Default)]
+pub struct FoldedOptions {
+    /// Sample type by name or index (`None`: the profile's default).
+    pub sample_index: Option<String>,
+    /// Frame granularity.
+    pub granularity: Granularity,
+    /// Sample and label filters.
+    pub filters: Filters,
+}
+
+/// One distinct stack.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldedStack {
+    /// The frames joined root first with `;`.
+    pub stack: String,
+    /// The sum of the samples' values.
+    pub value: i64,
+    /// The sum of their absolute values (a difference profile's stack can hold growth and shrink that cancel).
+    pub abs: i64,
+}
+
+/// The header of a set of stacks: what was selected and what it sums to.
+#[derive(Debug, Clone, Serialize)]
+pub struct StacksHeader {
+    /// Header lines (File, Build ID, comments, Type, Doc, Time, Duration).
+    pub labels: Vec<String>,
+    /// The selected sample type.
+    pub sample_type: String,
+    /// Its unit.
+    pub sample_unit: String,
+    /// pprof's report total (Σ|value| of all samples before filters; a `-diff_base` profile's base total).
+    pub total: i64,
+    /// Some sample value is negative (a difference profile).
+    pub has_negative: bool,
+    /// Warnings pprof would print (a filter that matched nothing).
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
+}
+
+impl StacksHeader {
+    /// `value` in the sample unit, formatted as pprof formats totals.
+    pub fn format_value(&self, value: i64) -> String {
+        scaled_label(value, &self.sample_unit, "minimum")
+    }
+}
+
+/// The report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoldedReport {
+    /// What the stacks are.
+    #[serde(flatten)]
+    pub header: StacksHeader,
+    /// Distinct stacks, sorted by their text (the order flame graph tools expect).
+    pub stacks: Vec<FoldedStack>,
+}
+
+/// Distinct stacks with their frame names numbered: see the module docs.
+#[derive(Debug, Clone)]
+pub struct StackSet {
+    /// What the stacks are.
+    pub header: StacksHeader,
+    /// The frame names, sorted; a frame is its position here.
+    pub names: Vec<String>,
+    /// The frames of every stack, root first, back to back; stack `i` ends at `ends[i]`.
+    frames: Vec<u32>,
+    ends: Vec<usize>,
+    /// Per stack: (Σ value, Σ |value|).
+    sums: Vec<(i64, i64)>,
+    /// The stacks are in order (their frame numbers compared in turn).
+    sorted: bool,
+}
+
+/// Distinct stacks being gathered: frames back to back, a hash table over them, and the sums.
+#[derive(Default)]
+struct Gathered {
+    frames: Vec<u32>,
+    ends: Vec<usize>,
+    sums: Vec<(i64, i64)>,
+    table: HashIndex,
+    has_negative: bool,
+}
+
+impl Gathered {
+    /// The stacks of kept samples `range` of `prepared`, frames numbered by `node_rank`, root first.
+    fn samples(prepared: &Prepared, node_rank: &[u32], range: std::ops::Range<usize>) -> Gathered {
+        let mut g = Gathered {
+            table: HashIndex::with_capacity(1024),
+            ..Gathered::default()
+        };
+        for i in range {
+            // The stack is written at the end of `frames`; if an equal one exists, it is taken back off.
+            let start = g.frames.len();
+            for &loc in prepared.sample_locations(i).iter().rev() {
+                let nodes = prepared.location_nodes(loc).iter().rev();
+                g.frames.extend(nodes.map(|&n| node_rank[n as usize]));
+            }
+            if g.frames.len() == start {
+                continue;
+            }
+            let v = prepared.value(i);
+            g.has_negative |= v < 0;
+            g.settle(start, (v, v.wrapping_abs()));
+        }
+        g
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn path(&self, i: usize) -> &[u32] {
+        &self.frames[if i == 0 { 0 } else { self.ends[i - 1] }..self.ends[i]]
+    }
+
+    /// Adds a stack with its sums.
+    fn add(&mut self, path: &[u32], sums: (i64, i64)) {
+        let start = self.frames.len();
+        self.frames.extend_from_slice(path);
+        self.settle(start, sums);
+    }
+
+    /// The stack written at `frames[start..]`: summed into an equal one (and taken back off), or kept as new.
+    fn settle(&mut self, start: usize, (v, a): (i64, i64)) {
+        let mut h = hasher();
+        for f in &self.frames[start..] {
+            h.write_u32(*f);
+        }
+        let h = finish(h);
+        let (frames, ends) = (&self.frames, &self.ends);
+        let path = &frames[start..];
+        let found = self.table.find(h, |id| {
+            let k = id as usize;
+            &frames[if k == 0 { 0 } else { ends[k - 1] }..ends[k]] == path
+        });
+        let slot = match found {
+            Some(id) => {
+                self.frames.truncate(start);
+                id as usize
+            }
+            None => {
+                self.ends.push(self.frames.len());
+                self.sums.push((0, 0));
+                self.table.push(h) as usize
+            }
+        };
+        let s = &mut self.sums[slot];
+        s.0 = s.0.wrapping_add(v);
+        s.1 = s.1.wrapping_add(a);
+    }
+}
+
+/// The distinct stacks of `profile`, their frames numbered by name.
+pub fn stacks(profile: &Profile, opts: &FoldedOptions) -> Result<StackSet> {
+    let index = profile.sample_index(opts.sample_index.as_deref())?;
+    let st = &profile.pb().sample_type[index];
+    let (sample_type, sample_unit) = (profile.str(st.r#type).to_string(), profile.str(st.unit).to_string());
+    let total = report_total(profile, index);
+    let prepared = Prepared::new(profile, index, &opts.filters, opts.granularity);
+    // Frame names numbered in sorted order (two nodes that print alike are one frame, as in any folded text).
+    let mut distinct: Vec<&str> = prepared.names.iter().map(String::as_str).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let node_rank: Vec<u32> = prepared
+        .names
+        .iter()
+        .map(|n| distinct.binary_search(&n.as_str()).unwrap_or(0) as u32)
+        .collect();
+    let names: Vec<String> = distinct.iter().map(|n| n.to_string()).collect();
+    let mut set = StackSet {
+        header: StacksHeader {
+            labels: Vec::new(),
+            sample_type,
+            sample_unit,
+            total,
+            has_negative: false,
+            warnings: prepared.filter_warnings(&opts.filters),
+        },
+        names,
+        frames: Vec::new(),
+        ends: Vec::new(),
+        sums: Vec::new(),
+        sorted: false,
+    };
+    // Large profiles are gathered in two halves on the rayon pool, the second then added to the first.
+    let n = prepared.sample_count();
+    let (mut a, b) = if n >= 20_000 {
+        rayon::join(
+            || Gathered::samples(&prepared, &node_rank, 0..n / 2),
+            || Gathered::samples(&prepared, &node_rank, n / 2..n),
+        )
+    } else {
+        (Gathered::samples(&prepared, &node_rank, 0..n), Gathered::default())
+    };
+    for i in 0..b.len() {
+        a.add(b.path(i), b.sums[i]);
+    }
+    set.header.has_negative = a.has_negative || b.has_negative;
+    (set.frames, set.ends, set.sums) = (a.frames, a.ends, a.sums);
+    set.header.labels = profile_labels(
+        profile,
+        &LabelOptions {
+            sample_type: &set.header.sample_type,
+            total_formatted: scaled_label(total, &set.header.sample_unit, "minimum"),
+            total,
+            sample_unit: &set.header.sample_unit,
+        },
+    );
+    Ok(set)
+}
+
+/// Computes the folded stacks of `profile`: every distinct stack, as text.
+pub fn folded(profile: &Profile, opts: &FoldedOptions) -> Result<FoldedReport> {
+    Ok(stacks(profile, opts)?.into_folded())
+}
+
+impl StackSet {
+    /// A set from its parts: stacks as lists of positions in `names`, with their sums (Σ value, Σ |value|).
+    pub fn from_paths(header: StacksHeader, names: Vec<String>, paths: &[Vec<u32>], sums: Vec<(i64, i64)>) -> StackSet {
+        let mut set = StackSet {
+            header,
+            names,
+            frames: Vec::new(),
+            ends: Vec::new(),
+            sums,
+            sorted: false,
+        };
+        for p in paths {
+            set.frames.extend_from_slice(p);
+            set.ends.push(set.frames.len());
+        }
+        set
+    }
+
+    /// The number of stacks.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// There is no stack.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Stack `i`, root first, as positions in [`StackSet::names`].
+    pub fn path(&self, i: usize) -> &[u32] {
+        &self.frames[if i == 0 { 0 } else { self.ends[i - 1] }..self.ends[i]]
+    }
+
+    /// The sums of stack `i`: (Σ value, Σ |value|).
+    pub fn sums(&self, i: usize) -> (i64, i64) {
+        self.sums[i]
+    }
+
+    /// The stacks in order (their frame numbers compared in turn, which is the order of their names).
+    pub fn order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        if !self.sorted {
+            order.sort_unstable_by(|&a, &b| self.path(a).cmp(self.path(b)));
+        }
+        order
+    }
+
+    /// The stacks as text, sorted.
+    pub fn into_folded(self) -> FoldedReport {
+        use rayon::prelude::*;
+        let names = &self.names;
+        let mut stacks: Vec<FoldedStack> = (0..self.len())
+            .into_par_iter()
+            .map(|i| {
+                let (k, (value, abs)) = (self.path(i), self.sums[i]);
+                let len = k.iter().map(|&n| names[n as usize].len() + 1).sum::<usize>();
+                let mut stack = String::with_capacity(len);
+                for (j, &n) in k.iter().enumerate() {
+                    if j > 0 {
+                        stack.push(';');
+                    }
+                    stack.push_str(&names[n as usize]);
+                }
+                FoldedStack { stack, value, abs }
+            })
+            .collect();
+        stacks.par_sort_unstable_by(|a, b| a.stack.cmp(&b.stack));
+        FoldedReport {
+            header: self.header,
+            stacks,
+        }
+    }
+
+    /// Whether a flame graph of these stacks is differential: asked for, or some value is negative.
+    pub fn is_differential(&self, asked: bool) -> bool {
+        asked || self.header.has_negative
+    }
+
+    /// The width of stack `i` in a flame graph: Σ value, or Σ |value| when differential.
+    pub fn width(&self, i: usize, differential: bool) -> u64 {
+        let (v, a) = self.sums[i];
+        if differential {
+            a.unsigned_abs()
+        } else {
+            v.max(0) as u64
+        }
+    }
+
+    /// The stacks a flame graph can show: each cut after its first box narrower than `min_fraction` of the
+    /// graph's width, and the cut stacks that become equal summed. A box that narrow is not drawn, nor is anything
+    /// above it; every box that is drawn keeps its width and its place, so the picture is the same, from fewer and
+    /// shorter stacks. The result is in order.
+    pub fn cut(self, min_fraction: f64, differential: bool) -> StackSet {
+        let diff = self.is_differential(differential);
+        // Boxes are prefixes shared by stacks: with the stacks in order, a box is a run of them and its width their
+        // sum.
+        let order = self.order();
+        let total: u64 = (0..self.len()).map(|i| self.width(i, diff)).sum();
+        let threshold = total as f64 * min_fraction;
+        // cut[k]: the depth of the shallowest box of stack order[k] narrower than the threshold.
+        let mut cut: Vec<usize> = vec![usize::MAX; order.len()];
+        // Open boxes: (frame, first position in `order`, width so far).
+        let mut open: Vec<(u32, usize, u64)> = Vec::new();
+        let close = |open: &mut Vec<(u32, usize, u64)>, keep: usize, end: usize, cut: &mut Vec<usize>| {
+            while open.len() > keep {
+                let (_, first, w) = open.pop().unwrap_or_default();
+                if (w as f64) < threshold {
+                    let depth = open.len();
+                    for c in &mut cut[first..end] {
+                        *c = (*c).min(depth);
+                    }
+                }
+            }
+        };
+        for (k, &i) in order.iter().enumerate() {
+            let p = self.path(i);
+            let shared = open.iter().zip(p).take_while(|(o, n)| o.0 == **n).count();
+            close(&mut open, shared, k, &mut cut);
+            open.extend(p[shared..].iter().map(|&n| (n, k, 0)));
+            let w = self.width(i, diff);
+            for o in open.iter_mut() {
+                o.2 += w;
+            }
+        }
+        close(&mut open, 0, order.len(), &mut cut);
+        // The cut stacks keep their narrow frame (its box stays where it was, too narrow to draw). Stacks cut
+        // alike are next to each other in order (they share every box down to the narrow one): summed.
+        let mut out = StackSet {
+            header: self.header.clone(),
+            names: Vec::new(),
+            frames: Vec::new(),
+            ends: Vec::new(),
+            sums: Vec::new(),
+            sorted: true,
+        };
+        let mut last = 0..0;
+        for (k, &i) in order.iter().enumerate() {
+            let p = self.path(i);
+            let key = &p[..p.len().min(cut[k].saturating_add(1))];
+            let (v, a) = self.sums[i];
+            if !out.is_empty() && &out.frames[last.clone()] == key {
+                let s = out.sums.last_mut().expect("a stack was added");
+                s.0 = s.0.wrapping_add(v);
+                s.1 = s.1.wrapping_add(a);
+                continue;
+            }
+            let start = out.frames.len();
+            out.frames.extend_from_slice(key);
+            out.ends.push(out.frames.len());
+            out.sums.push((v, a));
+            last = start..out.frames.len();
+        }
+        out.names = self.names;
+        out
+    }
+}
+
+/// Renders the stacks as text, one `stack value` line per stack whose values do not sum to zero.
+pub fn render_text(r: &FoldedReport) -> String {
+    let mut out = String::with_capacity(r.stacks.iter().map(|s| s.stack.len() + 12).sum());
+    for s in r.stacks.iter().filter(|s| s.value != 0) {
+        out.push_str(&s.stack);
+        out.push(' ');
+        out.push_str(&s.value.to_string());
+        out.push('\n');
+    }
+    out
+}
