@@ -48,7 +48,11 @@ pub fn top(a: &TopArgs) -> Result<()> {
     let (p, _) = load_inputs(&a.inputs, bounds(&a.common), &a.sym)?;
     let r = report::top(&p.profile, &opts).context(&p.name)?;
     warn("", &r.warnings);
-    emit(&render_top(&r, format(&a.common)))
+    let out = emit(&render_top(&r, format(&a.common)));
+    // The process ends here: giving back a large profile's many small blocks one by one would cost more than
+    // the report itself, and the system takes it all back at once.
+    std::mem::forget(p);
+    out
 }
 
 /// The load bounds of the shared report flags.

@@ -144,8 +144,10 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
             kept = Some(k);
         }
     }
-    // Step 2: sort and limit the node count, rebuilding with edges for the inline labels.
-    g = build(kept.as_deref(), true);
+    // Step 2: sort and limit the node count, rebuilding with edges for the inline labels. The edges are only
+    // gathered in the last build (the node limit, when one applies, rebuilds anyway).
+    let with_edges = !opts.node_count.is_some_and(|n| n > 0 && n < nnodes);
+    g = build(kept.as_deref(), with_edges);
     let nodes_before_limit = g.nodes.len();
     prepared.sort_nodes(&mut g, opts.cum);
     if let Some(limit) = opts.node_count.filter(|&n| n > 0 && n < g.nodes.len()) {
@@ -154,6 +156,9 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
             k[n as usize] = true;
         }
         g = build(Some(&k), true);
+        prepared.sort_nodes(&mut g, opts.cum);
+    } else if !with_edges {
+        g = build(kept.as_deref(), true);
         prepared.sort_nodes(&mut g, opts.cum);
     }
     g.trim_edges(edge_cutoff);

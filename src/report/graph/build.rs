@@ -10,7 +10,8 @@ use super::{Edge, Graph, Prepared};
 type EdgeHash = rustc_hash::FxBuildHasher;
 
 impl Prepared {
-    /// Builds the graph over the nodes in `kept` (all nodes when `None`); edges are computed when asked.
+    /// Builds the graph over the nodes in `kept` (all nodes when `None`); edges are computed when asked, and only
+    /// those into a node that some location inlines (the only edges an `(inline)` label can depend on).
     /// Large profiles are walked in parallel, a slice of the samples per thread, and the parts summed.
     pub fn graph(&self, kept: Option<&[bool]>, with_edges: bool) -> Graph {
         let n = self.infos.len();
@@ -104,7 +105,10 @@ impl Prepared {
                         seen[node as usize] = stamp;
                         cum[node as usize] = cum[node as usize].wrapping_add(w);
                     }
-                    if with_edges && let Some(p) = parent.filter(|p| *p != node) {
+                    if with_edges
+                        && self.inlinable[node as usize]
+                        && let Some(p) = parent.filter(|p| *p != node)
+                    {
                         let inline = ni != nodes.len() - 1;
                         let key = (u64::from(p) << 32) | u64::from(node);
                         let id = *edge_ids.entry(key).or_insert_with(|| {

@@ -64,6 +64,8 @@ pub struct Prepared {
     pub names: Vec<String>,
     /// Per location position: its node ids, innermost first.
     loc_nodes: Vec<Vec<u32>>,
+    /// Per node: some location has it as an inlined frame (not its last, outermost, line).
+    inlinable: Vec<bool>,
     /// Flattened sample stacks (location positions, leaf first), with their value.
     stacks: Vec<u32>,
     stack_ends: Vec<usize>,
@@ -110,7 +112,16 @@ impl Prepared {
             })
             .collect();
         let mut infos: Vec<NodeInfo> = Vec::new();
-        let mut intern: HashMap<NodeInfo, u32> = HashMap::new();
+        let mut intern: rustc_hash::FxHashMap<NodeInfo, u32> = Default::default();
+        // Most lines share their node with many others (same function at `functions`): the node of a (function,
+        // kept line, kept column, mapping) is made and interned once. The address is part of the node only at
+        // `addresses`, where nothing repeats.
+        let (keep_line, keep_column) = match granularity {
+            Granularity::Lines => (true, false),
+            Granularity::Addresses => (true, true),
+            _ => (false, false),
+        };
+        let mut by_line: rustc_hash::FxHashMap<(u64, i64, i64, u64), u32> = Default::default();
         let loc_nodes: Vec<Vec<u32>> = pb
             .location
             .iter()
@@ -132,11 +143,25 @@ impl Prepared {
                     nodes.push(intern_node(&mut intern, &mut infos, unknown()));
                 }
                 for ln in &lf.lines {
-                    let info = match profile.function(ln.function_id) {
-                        None => unknown(),
-                        Some(f) => node_info(profile, f, fname(ln.function_id), ln, address, objfile, granularity),
-                    };
-                    nodes.push(intern_node(&mut intern, &mut infos, info));
+                    let key = (
+                        ln.function_id,
+                        if keep_line { ln.line } else { 0 },
+                        if keep_column { ln.column } else { 0 },
+                        loc.mapping_id,
+                    );
+                    let cached = (address == 0).then(|| by_line.get(&key).copied()).flatten();
+                    let id = cached.unwrap_or_else(|| {
+                        let info = match profile.function(ln.function_id) {
+                            None => unknown(),
+                            Some(f) => node_info(profile, f, fname(ln.function_id), ln, address, objfile, granularity),
+                        };
+                        let id = intern_node(&mut intern, &mut infos, info);
+                        if address == 0 {
+                            by_line.insert(key, id);
+                        }
+                        id
+                    });
+                    nodes.push(id);
                 }
                 nodes
             })
@@ -186,10 +211,19 @@ impl Prepared {
             sample_ids.push(si as u32);
         }
         let names = infos.iter().map(NodeInfo::printable_name).collect();
+        let mut inlinable = vec![false; infos.len()];
+        for nodes in &loc_nodes {
+            if let Some((_, inner)) = nodes.split_last() {
+                for &n in inner {
+                    inlinable[n as usize] = true;
+                }
+            }
+        }
         Prepared {
             infos,
             names,
             loc_nodes,
+            inlinable,
             stacks,
             stack_ends,
             values,

@@ -1,7 +1,5 @@
 //! Nodes: what a report row is made of, keyed like pprof's `NodeInfo` at a granularity (pprof's `CreateNodes`).
 
-use std::collections::HashMap;
-
 use super::Granularity;
 use super::paths::{basename, clean_path, trim_path};
 use crate::profile::Profile;
@@ -62,7 +60,11 @@ impl NodeInfo {
 }
 
 /// The id of `info` in `infos`, added if new.
-pub(crate) fn intern_node(intern: &mut HashMap<NodeInfo, u32>, infos: &mut Vec<NodeInfo>, info: NodeInfo) -> u32 {
+pub(crate) fn intern_node(
+    intern: &mut rustc_hash::FxHashMap<NodeInfo, u32>,
+    infos: &mut Vec<NodeInfo>,
+    info: NodeInfo,
+) -> u32 {
     if let Some(&id) = intern.get(&info) {
         return id;
     }
