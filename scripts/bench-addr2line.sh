@@ -5,7 +5,8 @@
 #         50,000 addresses of ripgrep, built in release with full debug info (CARGO_PROFILE_RELEASE_DEBUG=2): every
 #         unique address of real CPU profiles (perf, call chains) of ripgrep searching the Go source tree (about 6k:
 #         its hot code is small), and the rest return addresses of call instructions (what non-leaf profile frames
-#         hold), drawn uniformly (seeded) from the whole of .text;
+#         hold), drawn uniformly (seeded) from the whole of .text (ripgrep has about 39.8k call sites, so the last
+#         ~3.7k are other instruction addresses);
 #   go:   the compiled `cmd/addr2line` of Go 1.27 against ours (`-f -i`, which also gives inline frames) on 50,000
 #         addresses of cmd/go (stripped: only the pclntab is left): every unique address of real CPU profiles of
 #         cmd/go running `go list`, `go build -n`, `go vet -n`, ... (about 42k), the rest call-site return
@@ -62,6 +63,32 @@ base = int('$base', 16)
 for l in sys.stdin:
     print(hex(base + int(l, 16)))" >"$list"
 }
+# fill_addrs BIN PROF: the profile's addresses, then return addresses of call instructions (what non-leaf frames
+# hold) drawn at random (seeded) up to 50,000; if the binary has too few calls, other instruction addresses.
+fill_addrs() {
+    objdump -d --no-show-raw-insn "$1" | python3 -c "
+import random, re, sys
+prof = open('$2').read().split()
+lines = sys.stdin.read().split('\n')
+calls, insns = set(), set()
+for i, l in enumerate(lines):
+    m = re.match(r'\s+([0-9a-f]+):\t', l)
+    if not m:
+        continue
+    insns.add('0x' + m.group(1))
+    if '\tcall ' in l and i + 1 < len(lines):
+        n = re.match(r'\s+([0-9a-f]+):', lines[i + 1])
+        if n:
+            calls.add('0x' + n.group(1))
+random.seed(9)
+need = 50000 - len(prof)
+calls = sorted(calls - set(prof))
+pick = random.sample(calls, min(need, len(calls)))
+if need > len(pick):
+    rest = sorted(insns - set(prof) - set(pick))
+    pick += random.sample(rest, need - len(pick))
+print('\n'.join(prof + pick))"
+}
 if [[ ! -s $BENCH_DIR/rust.addrs ]]; then
     echo "== profiling ripgrep" >&2
     i=0
@@ -72,13 +99,7 @@ if [[ ! -s $BENCH_DIR/rust.addrs ]]; then
         i=$((i + 1))
     done
     collect "$RG" "$BENCH_DIR/rust.prof.addrs" "$BENCH_DIR"/rg-*.data
-    objdump -d --no-show-raw-insn "$RG" | awk '/\tcall /{ getline; sub(":", "", $1); print "0x" $1 }' |
-        python3 -c "
-import random, sys
-prof = open('$BENCH_DIR/rust.prof.addrs').read().split()
-calls = sorted(set(l.strip() for l in sys.stdin) - set(prof))
-random.seed(9)
-print('\n'.join(prof + random.sample(calls, 50000 - len(prof))))" >"$BENCH_DIR/rust.addrs"
+    fill_addrs "$RG" "$BENCH_DIR/rust.prof.addrs" >"$BENCH_DIR/rust.addrs"
 fi
 if [[ ! -s $BENCH_DIR/go.addrs ]]; then
     echo "== profiling cmd/go" >&2
@@ -90,13 +111,7 @@ if [[ ! -s $BENCH_DIR/go.addrs ]]; then
         i=$((i + 1))
     done
     collect "$BENCH_DIR/go-dwarf" "$BENCH_DIR/go.prof.addrs" "$BENCH_DIR"/go-*.data
-    objdump -d --no-show-raw-insn "$BENCH_DIR/go-dwarf" | awk '/\tcall /{ getline; sub(":", "", $1); print "0x" $1 }' |
-        python3 -c "
-import random, sys
-prof = open('$BENCH_DIR/go.prof.addrs').read().split()
-calls = sorted(set(l.strip() for l in sys.stdin) - set(prof))
-random.seed(9)
-print('\n'.join(prof + random.sample(calls, 50000 - len(prof))))" >"$BENCH_DIR/go.addrs"
+    fill_addrs "$BENCH_DIR/go-dwarf" "$BENCH_DIR/go.prof.addrs" >"$BENCH_DIR/go.addrs"
 fi
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

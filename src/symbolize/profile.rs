@@ -247,6 +247,12 @@ fn apply_answers<R: std::ops::Deref<Target = Resolved>>(
 
     for (li, answer) in answers.enumerate() {
         let Some(r) = answer else { continue };
+        if r.frames.is_empty() && r.segment.is_none() && r.section.is_none() {
+            // The address lies outside every segment and section of the binary (a PIE's runtime address under a
+            // mapping that starts at 0, as in Go's debug=1 texts): it was not placed in the binary, so the
+            // location keeps what it had (pprof leaves such a mapping alone too).
+            continue;
+        }
         let mut lines = Vec::with_capacity(r.frames.len().max(1));
         let mut f = [false; 4];
         if r.frames.is_empty() {

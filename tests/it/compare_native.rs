@@ -3,14 +3,11 @@
 //! filters; unsymbolized (`-symbolize=none`) and symbolized from the committed binary and library copies
 //! (testdata/sysroot), as pprof did with llvm-symbolizer.
 //!
-//! The dumps are legacy text profiles: these tests run once `profile::load` reads them (issue 10, the legacy
-//! readers). Until then `native_goldens_equal_google_pprof` checks that loading fails with a format error and says
-//! that it skipped the goldens; it must not be mistaken for a passing comparison.
+//! The dumps are legacy text profiles, read by issue 10's gperftools reader.
 
 use pprofsym::binary::locate::LocatorConfig;
-use pprofsym::error::ErrorKind;
+use pprofsym::profile::Profile;
 use pprofsym::profile::names::DemangleMode;
-use pprofsym::profile::{LoadOptions, Profile, load};
 use pprofsym::symbolize::profile::symbolize;
 use pprofsym::symbolize::{SymbolSource, Symbolizer, SymbolizerOptions};
 
@@ -46,14 +43,6 @@ fn local(p: Profile) -> Result<Profile, String> {
 #[test]
 fn native_goldens_equal_google_pprof() {
     let dir = path("testdata/compare/native");
-    match load(&dir.join("cgrow.0001.heap"), &LoadOptions::default()) {
-        Ok(_) => {}
-        Err(e) if e.kind() == ErrorKind::Format => {
-            eprintln!("SKIPPED: testdata/compare/native goldens need the legacy heap reader (issue 10): {e}");
-            return;
-        }
-        Err(e) => panic!("cgrow.0001.heap: {e}"),
-    }
     let manifest = std::fs::read_to_string(dir.join("goldens/MANIFEST.tsv")).unwrap();
     let mut checked = 0;
     let mut failures = Vec::new();

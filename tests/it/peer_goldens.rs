@@ -35,3 +35,28 @@ fn peer_profiles_match_go_tool_pprof() {
     }
     assert_eq!(n, 18);
 }
+
+/// `raw --symbolize none` of the jemalloc_pprof profile is `go tool pprof -raw` of it without the binary (pprof found
+/// none of the objects, so it symbolized nothing): testdata/rust-jemalloc/goldens/go-pprof-raw-nobinary.txt, whose
+/// first three lines are pprof's warnings on standard error and whose last records the exit status.
+#[test]
+fn raw_of_the_rust_profile_equals_go_tool_pprof_raw() {
+    let golden = std::fs::read_to_string(crate::common::path(
+        "testdata/rust-jemalloc/goldens/go-pprof-raw-nobinary.txt",
+    ))
+    .unwrap();
+    let want: String = golden
+        .lines()
+        .skip(3)
+        .filter(|l| !l.starts_with("# exit status"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(want.starts_with("PeriodType: space bytes\n"), "{want}");
+    let o = crate::common::pprofsym()
+        .args(["raw", "--symbolize", "none", "testdata/rust-jemalloc/heap.pb.gz"])
+        .current_dir(crate::common::path("."))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), want);
+}
