@@ -63,8 +63,16 @@ fuzz_target!(|data: &[u8]| {
         &SiteOptions {
             sort: SiteSort::AvgSize,
             limit: None,
+            ..Default::default()
         },
     ) {
         let _ = pprofsym::report::render::render_sites(&r, pprofsym::report::render::Format::Text);
+    }
+    // The stack reports walk the same samples another way.
+    if let Ok(r) = pprofsym::report::folded::folded(&p, &Default::default()) {
+        let _ = pprofsym::report::folded::render_text(&r);
+    }
+    if let Ok(r) = pprofsym::report::traces::traces(&p, &Default::default()) {
+        let _ = pprofsym::report::traces::render_text(&r);
     }
 });

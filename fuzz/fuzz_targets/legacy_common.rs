@@ -40,7 +40,7 @@ pub fn check(data: &[u8], format: Format) {
             let _ = report::render::render_top(&r, report::render::Format::Text);
         }
     }
-    if let Ok(r) = report::sites(&p, &SiteOptions { sort: SiteSort::InuseSpace, limit: None }) {
+    if let Ok(r) = report::sites(&p, &SiteOptions { sort: SiteSort::InuseSpace, limit: None, ..Default::default() }) {
         let _ = report::render::render_sites(&r, report::render::Format::Text);
     }
 }
