@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times `pprofsym top` against `go tool pprof -top` on a generated gperftools heap profile, and our text parsing.
 #
-#   scripts/bench-legacy.sh [STACKS [RUNS]]      defaults: 100000 11
+#   scripts/bench-legacy.sh [STACKS [RUNS]]      defaults: 100000 11; BIG=1 adds a 600 MB text run (see the end)
 #
 # Needs: python3, cargo, the compiled `go tool pprof` (PPROF, default /work/tools/pprof; not the `go` launcher),
 # GNU time (/usr/bin/time) for peak memory.
@@ -88,3 +88,25 @@ done
 /usr/bin/time -f "peak RSS of go tool pprof -top: %M KiB" env -i PATH=/usr/bin:/bin HOME="$BENCH_DIR" TZ=UTC \
   PPROF_BINARY_PATH=/nonexistent "$PPROF" -top "$PROF" 2>&1 > /dev/null | tail -1
 echo "machine after: load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# BIG=1: about 600 MB of heap text (the records above repeated 16 times, same maps), gzipped, read by
+# `pprofsym top` once: wall time and peak RSS (issue 10: "600 MB of gzipped text within the usual bounds").
+if [ "${BIG:-0}" = 1 ]; then
+  BIGF="$BENCH_DIR/heap-x16.heap.gz"
+  if [ ! -s "$BIGF" ]; then
+    python3 - "$PROF" 16 <<'PY' | gzip -1 > "$BIGF"
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+text = open(path, 'rb').read()
+head, rest = text.split(b'\n', 1)
+records, maps = rest.split(b'MAPPED_LIBRARIES:', 1)
+out = sys.stdout.buffer
+out.write(head + b'\n')
+for _ in range(n):
+    out.write(records)
+out.write(b'MAPPED_LIBRARIES:' + maps)
+PY
+  fi
+  echo "big: $(gzip -dc "$BIGF" | wc -c) bytes of text, $(stat -c %s "$BIGF") gzipped"
+  /usr/bin/time -f "big: pprofsym top %e s wall, peak RSS %M KiB" "$BIN" top --format text "$BIGF" 2>&1 > /dev/null | tail -1
+fi
