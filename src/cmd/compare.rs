@@ -335,10 +335,13 @@ pub fn folded_cmd(a: FoldedArgs) -> Result<()> {
     let r = folded(&p.profile, &opts).context(&p.name)?;
     warn("", &r.header.warnings);
     let text = render_folded(&r);
-    match &a.output {
+    let res = match &a.output {
         Some(out) if out.as_os_str() != "-" => write_atomic(out, text.as_bytes()).map_err(|e| Error::io(out, e)),
         _ => emit(&text),
-    }
+    };
+    // The process ends here: the system takes the profile and the stacks back at once, faster than freeing them.
+    std::mem::forget((p, r, text));
+    res
 }
 
 /// `pprofsym flame`.
@@ -364,11 +367,14 @@ pub fn flame_cmd(a: FlameArgs) -> Result<()> {
         differential,
     };
     let svg = flame_svg(&set, &fo).context(&p.name)?;
-    if a.output.as_os_str() == "-" {
+    let res = if a.output.as_os_str() == "-" {
         emit(&String::from_utf8_lossy(&svg))
     } else {
         write_atomic(&a.output, &svg).map_err(|e| Error::io(&a.output, e))
-    }
+    };
+    // As in `folded`: left for the system to take back at exit.
+    std::mem::forget((p, set, svg));
+    res
 }
 
 /// `pprofsym diff`.
