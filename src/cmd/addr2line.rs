@@ -304,9 +304,28 @@ pub struct FdRequests {
     eof: bool,
 }
 
+/// When `fd` is a pipe, asks Linux for a 1 MiB pipe buffer (the unprivileged default limit) instead of 64 KiB, so
+/// a writer that is faster than us (`cat addrs.txt |`) leaves bigger rounds to answer at once; a writer that waits
+/// for each answer is not affected. Failure changes nothing but the round sizes.
+fn widen_pipe(fd: std::os::fd::RawFd) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: fstat writes into the zeroed struct we own; F_SETPIPE_SZ only resizes the kernel's pipe buffer.
+        unsafe {
+            let mut st: libc::stat = std::mem::zeroed();
+            if libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO {
+                libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = fd;
+}
+
 impl FdRequests {
     /// Requests from `fd`, which stays open and owned by the caller.
     pub fn new(fd: std::os::fd::RawFd) -> FdRequests {
+        widen_pipe(fd);
         FdRequests {
             fd,
             buf: Vec::new(),
