@@ -400,6 +400,11 @@ fn fast_sample(bytes: &[u8]) -> Option<pb::Sample> {
             (3, 2) => {
                 let len = usize::try_from(varint_complete(&mut b)?).ok()?;
                 let body = b.get(..len)?;
+                // A sample has a label or two: grow one at a time (an empty Vec's first push would make room
+                // for four, 96 bytes per sample wasted), and normally beyond a few.
+                if s.label.len() < 4 {
+                    s.label.reserve_exact(1);
+                }
                 s.label.push(pb::Label::decode(body).ok()?);
                 b = &b[len..];
             }
