@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::graph::{Filters, Granularity, Prepared};
+use super::graph::{Filters, Granularity, Graph, Prepared};
 use super::labels::{LabelOptions, profile_labels};
 use super::measure::{percentage, scale, scaled_label};
 use crate::error::{Result, Warning};
@@ -111,9 +111,11 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
     let prepared = Prepared::new(profile, index, &opts.filters, opts.granularity);
     let warnings = prepared.filter_warnings(&opts.filters);
 
-    // Step 1: full graph, cutoffs from its flat total, drop light nodes and rebuild.
-    let build = |kept: Option<&[bool]>, with_edges: bool| {
-        let mut g = prepared.graph(kept, with_edges);
+    // Step 1: full graph, cutoffs from its flat total, drop light nodes and rebuild. Dropping nodes changes no
+    // kept node's weights, so the rebuilds take them from the full graph and only walk the samples for the edges
+    // (into nodes some location inlines: all an `(inline)` label needs).
+    let full = prepared.graph(None, false);
+    let post = |mut g: Graph| {
         if opts.drop_negative {
             g.nodes.retain(|&n| {
                 let (f, c) = (g.flat[n as usize], g.cum[n as usize]);
@@ -122,7 +124,7 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
         }
         g
     };
-    let mut g = build(None, false);
+    let mut g = post(prepared.graph_restricted(&full, None));
     let graph_total = g.flat_sum();
     let node_cutoff = ((graph_total as f64) * opts.node_fraction) as i64;
     let node_cutoff = node_cutoff.wrapping_abs();
@@ -144,10 +146,8 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
             kept = Some(k);
         }
     }
-    // Step 2: sort and limit the node count, rebuilding with edges for the inline labels. The edges are only
-    // gathered in the last build (the node limit, when one applies, rebuilds anyway).
-    let with_edges = !opts.node_count.is_some_and(|n| n > 0 && n < nnodes);
-    g = build(kept.as_deref(), with_edges);
+    // Step 2: sort and limit the node count; the edges are walked once, for the nodes finally shown.
+    g = post(prepared.graph_restricted(&full, kept.as_deref()));
     let nodes_before_limit = g.nodes.len();
     prepared.sort_nodes(&mut g, opts.cum);
     if let Some(limit) = opts.node_count.filter(|&n| n > 0 && n < g.nodes.len()) {
@@ -155,12 +155,11 @@ pub fn top(profile: &Profile, opts: &TopOptions) -> Result<TopReport> {
         for &n in &g.nodes[..limit] {
             k[n as usize] = true;
         }
-        g = build(Some(&k), true);
-        prepared.sort_nodes(&mut g, opts.cum);
-    } else if !with_edges {
-        g = build(kept.as_deref(), true);
-        prepared.sort_nodes(&mut g, opts.cum);
+        g = post(prepared.graph_edges(&full, Some(&k)));
+    } else {
+        g = post(prepared.graph_edges(&full, kept.as_deref()));
     }
+    prepared.sort_nodes(&mut g, opts.cum);
     g.trim_edges(edge_cutoff);
     let inline = g.inline_labels();
 

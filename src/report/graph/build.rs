@@ -14,20 +14,44 @@ impl Prepared {
     /// those into a node that some location inlines (the only edges an `(inline)` label can depend on).
     /// Large profiles are walked in parallel, a slice of the samples per thread, and the parts summed.
     pub fn graph(&self, kept: Option<&[bool]>, with_edges: bool) -> Graph {
+        self.graph_over(kept, with_edges, None)
+    }
+
+    /// [`Prepared::graph`] with edges, taking the weights from `full`, a graph of the same samples over all nodes
+    /// (no `kept`): dropping nodes changes no kept node's weights (cum counts the samples through a node, and flat
+    /// is only given to a kept leaf, whose flat it already was), only which caller an edge starts from. So only
+    /// the edges are walked again.
+    pub fn graph_edges(&self, full: &Graph, kept: Option<&[bool]>) -> Graph {
+        self.graph_over(kept, true, Some(full))
+    }
+
+    /// The graph of `full`'s weights over the nodes in `kept`, without edges and without walking the samples.
+    pub fn graph_restricted(&self, full: &Graph, kept: Option<&[bool]>) -> Graph {
+        self.graph_over(kept, false, Some(full))
+    }
+
+    fn graph_over(&self, kept: Option<&[bool]>, with_edges: bool, weights: Option<&Graph>) -> Graph {
         let n = self.infos.len();
-        let nsamples = self.values.len();
+        let nsamples = if weights.is_some() && !with_edges {
+            0
+        } else {
+            self.values.len()
+        };
         let parts = if nsamples >= PARALLEL_MIN_SAMPLES {
             rayon::current_num_threads().clamp(1, 8)
         } else {
             1
         };
         let mut partials: Vec<Partial> = if parts == 1 {
-            vec![self.accumulate(0..nsamples, kept, with_edges)]
+            vec![self.accumulate(0..nsamples, kept, with_edges, weights.is_none())]
         } else {
             use rayon::prelude::*;
             (0..parts)
                 .into_par_iter()
-                .map(|i| self.accumulate(nsamples * i / parts..nsamples * (i + 1) / parts, kept, with_edges))
+                .map(|i| {
+                    let range = nsamples * i / parts..nsamples * (i + 1) / parts;
+                    self.accumulate(range, kept, with_edges, weights.is_none())
+                })
                 .collect()
         };
         let mut total = partials.remove(0);
@@ -55,7 +79,27 @@ impl Prepared {
                 }
             }
         }
-        let Partial { flat, cum, edges, .. } = total;
+        let Partial {
+            mut flat,
+            mut cum,
+            edges,
+            ..
+        } = total;
+        if let Some(full) = weights {
+            let is_kept = |i: usize| kept.is_none_or(|k| k[i]);
+            flat = full
+                .flat
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| if is_kept(i) { v } else { 0 })
+                .collect();
+            cum = full
+                .cum
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| if is_kept(i) { v } else { 0 })
+                .collect();
+        }
         let nodes: Vec<u32> = (0..n as u32)
             .filter(|&i| flat[i as usize] != 0 || cum[i as usize] != 0)
             .collect();
@@ -70,7 +114,13 @@ impl Prepared {
     }
 
     /// Flat, cum and edge weights of the samples in `range` (sample positions).
-    fn accumulate(&self, range: std::ops::Range<usize>, kept: Option<&[bool]>, with_edges: bool) -> Partial {
+    fn accumulate(
+        &self,
+        range: std::ops::Range<usize>,
+        kept: Option<&[bool]>,
+        with_edges: bool,
+        weights: bool,
+    ) -> Partial {
         let n = self.infos.len();
         let mut flat = vec![0i64; n];
         let mut cum = vec![0i64; n];
@@ -101,7 +151,7 @@ impl Prepared {
                         residual = true;
                         continue;
                     }
-                    if seen[node as usize] != stamp {
+                    if weights && seen[node as usize] != stamp {
                         seen[node as usize] = stamp;
                         cum[node as usize] = cum[node as usize].wrapping_add(w);
                     }
@@ -132,7 +182,7 @@ impl Prepared {
                     residual = false;
                 }
             }
-            if let (Some(p), false) = (parent, residual) {
+            if let (Some(p), false, true) = (parent, residual, weights) {
                 flat[p as usize] = flat[p as usize].wrapping_add(w);
             }
         }
