@@ -8,7 +8,7 @@ use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::profile::ops::{self, BaseMode, CompareOptions, Encoded, Merger, Named};
 use pprofsym::profile::{self, LoadOptions, MergeInput, Profile, write_atomic};
 use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_fraction};
-use pprofsym::report::folded::{FoldedOptions, folded, render_text as render_folded, stacks};
+use pprofsym::report::folded::{FoldedOptions, stacks};
 use pprofsym::report::graph::TagFilter;
 use pprofsym::report::growth::{GrowthOptions, growth};
 use pprofsym::report::render::render_growth;
@@ -332,9 +332,9 @@ pub fn folded_cmd(a: FoldedArgs) -> Result<()> {
         granularity,
         filters,
     };
-    let r = folded(&p.profile, &opts).context(&p.name)?;
+    let r = stacks(&p.profile, &opts).context(&p.name)?;
     warn("", &r.header.warnings);
-    let text = render_folded(&r);
+    let text = r.folded_text();
     let res = match &a.output {
         Some(out) if out.as_os_str() != "-" => write_atomic(out, text.as_bytes()).map_err(|e| Error::io(out, e)),
         _ => emit(&text),

@@ -169,6 +169,13 @@ impl Gathered {
     }
 }
 
+/// The bytes of `path` as folded text (`name;name;...`).
+fn text_of<'a>(names: &'a [String], path: &'a [u32]) -> impl Iterator<Item = u8> + 'a {
+    path.iter()
+        .enumerate()
+        .flat_map(move |(j, &n)| (if j > 0 { ";" } else { "" }).bytes().chain(names[n as usize].bytes()))
+}
+
 /// The distinct stacks of `profile`, their frames numbered by name.
 pub fn stacks(profile: &Profile, opts: &FoldedOptions) -> Result<StackSet> {
     let index = profile.sample_index(opts.sample_index.as_deref())?;
@@ -280,11 +287,63 @@ impl StackSet {
         order
     }
 
+    /// The positions of the stacks in the order of their text. Equal leading frames give equal text, so only the
+    /// rest is compared, byte by byte as it would be written (`name;name;...`), never the whole texts.
+    fn text_order(&self) -> Vec<usize> {
+        use rayon::prelude::*;
+        let names = &self.names;
+        let mut sorted: Vec<usize> = (0..self.len()).collect();
+        sorted.par_sort_unstable_by(|&a, &b| {
+            let (pa, pb) = (self.path(a), self.path(b));
+            let k = pa.iter().zip(pb).take_while(|(x, y)| x == y).count();
+            if k == pa.len() || k == pb.len() {
+                // One is a prefix of the other, and so is its text.
+                return pa.len().cmp(&pb.len());
+            }
+            // Both go on past frame k: their texts differ only from there (after the same `...;`).
+            text_of(names, &pa[k..]).cmp(text_of(names, &pb[k..]))
+        });
+        sorted
+    }
+
+    /// The folded text itself ([`render_text`] of [`StackSet::into_folded`]), written straight from the stacks into
+    /// one buffer.
+    pub fn folded_text(&self) -> String {
+        use std::fmt::Write;
+        let order = self.text_order();
+        let cap: usize = order
+            .iter()
+            .map(|&i| {
+                self.path(i)
+                    .iter()
+                    .map(|&n| self.names[n as usize].len() + 1)
+                    .sum::<usize>()
+                    + 21
+            })
+            .sum();
+        let mut out = String::with_capacity(cap);
+        for i in order {
+            let value = self.sums[i].0;
+            if value == 0 {
+                continue;
+            }
+            for (j, &n) in self.path(i).iter().enumerate() {
+                if j > 0 {
+                    out.push(';');
+                }
+                out.push_str(&self.names[n as usize]);
+            }
+            let _ = writeln!(out, " {value}");
+        }
+        out
+    }
+
     /// The stacks as text, sorted.
     pub fn into_folded(self) -> FoldedReport {
         use rayon::prelude::*;
         let names = &self.names;
-        let mut stacks: Vec<FoldedStack> = (0..self.len())
+        let stacks: Vec<FoldedStack> = self
+            .text_order()
             .into_par_iter()
             .map(|i| {
                 let (k, (value, abs)) = (self.path(i), self.sums[i]);
@@ -299,7 +358,6 @@ impl StackSet {
                 FoldedStack { stack, value, abs }
             })
             .collect();
-        stacks.par_sort_unstable_by(|a, b| a.stack.cmp(&b.stack));
         FoldedReport {
             header: self.header,
             stacks,

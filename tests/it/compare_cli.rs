@@ -253,6 +253,13 @@ fn folded_equals_the_samples() {
         let ours = ok(&["folded", "-i", flag, rel]);
         let want = folded_from_samples(&load_rel(rel), index);
         assert_eq!(first_difference(&ours, &want), None, "{rel} {flag}");
+        // The command writes the text straight from the stacks; the library's report renders the same.
+        let opts = pprofsym::report::folded::FoldedOptions {
+            sample_index: Some(flag.to_string()),
+            ..Default::default()
+        };
+        let report = pprofsym::report::folded::folded(&load_rel(rel), &opts).unwrap();
+        assert_eq!(pprofsym::report::folded::render_text(&report), ours, "{rel} {flag}");
         assert!(ours.lines().count() > 10);
     }
     // And what pprof's web flame graph draws (its data, collapsed: testdata/compare/flame).
