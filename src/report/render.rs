@@ -1,5 +1,7 @@
 //! Rendering of computed reports: a terminal table, pprof-compatible text, JSON and CSV.
 
+use std::fmt::Write as _;
+
 use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 
 use super::info::Info;
@@ -189,33 +191,10 @@ pub fn render_sites(r: &SitesReport, f: Format) -> String {
                 t.add_row(totals);
                 t.to_string() + "\n"
             } else {
-                let mut out = String::new();
-                let widths: Vec<usize> = (0..headers.len() - 1)
-                    .map(|i| {
-                        rows.iter()
-                            .chain([&totals])
-                            .map(|r| r[i].len())
-                            .max()
-                            .unwrap_or(0)
-                            .max(headers[i].len())
-                    })
-                    .collect();
-                let line = |cells: &[String]| {
-                    let mut s = String::new();
-                    for (i, w) in widths.iter().enumerate() {
-                        s.push_str(&format!("{:>w$}  ", cells[i], w = *w));
-                    }
-                    s.push_str(&cells[cells.len() - 1]);
-                    s.push('\n');
-                    s
-                };
                 let hdr: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
-                out.push_str(&line(&hdr));
-                for cells in &rows {
-                    out.push_str(&line(cells));
-                }
-                out.push_str(&line(&totals));
-                out
+                let mut all = rows;
+                all.push(totals);
+                aligned_columns(&hdr, &all)
             }
         }
     }
@@ -537,33 +516,33 @@ pub fn render_growth(r: &super::growth::GrowthReport, f: Format) -> String {
                 }
                 format!("{title}\n{t}\n")
             } else {
-                let widths: Vec<usize> = (0..headers.len() - 1)
-                    .map(|i| {
-                        rows.iter()
-                            .map(|r| r[i].chars().count())
-                            .chain([headers[i].len()])
-                            .max()
-                            .unwrap_or(0)
-                    })
-                    .collect();
-                let line = |cells: &[String]| {
-                    let mut s = String::new();
-                    for (i, w) in widths.iter().enumerate() {
-                        s.push_str(&format!("{:>w$}  ", cells[i], w = *w));
-                    }
-                    s.push_str(&cells[cells.len() - 1]);
-                    s.push('\n');
-                    s
-                };
-                let mut out = format!("{title}\n");
-                out.push_str(&line(&headers));
-                for c in &rows {
-                    out.push_str(&line(c));
-                }
-                out
+                format!("{title}\n{}", aligned_columns(&headers, &rows))
             }
         }
     }
+}
+
+/// Plain-text columns: every column but the last right-aligned to its widest cell (in characters), two spaces
+/// apart; the last (a name) left as it is.
+fn aligned_columns(headers: &[String], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..headers.len() - 1)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for cells in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+        for (i, w) in widths.iter().enumerate() {
+            let _ = write!(out, "{:>w$}  ", cells[i], w = *w);
+        }
+        out.push_str(&cells[cells.len() - 1]);
+        out.push('\n');
+    }
+    out
 }
 
 /// One line of a `Binaries:` list: the mapping, then the file used and where it came from.
