@@ -90,7 +90,7 @@ done
 echo "machine after: load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # BIG=1: about 600 MB of heap text (the records above repeated 16 times, same maps), gzipped, read by
-# `pprofsym top` once: wall time and peak RSS (issue 10: "600 MB of gzipped text within the usual bounds").
+# `pprofsym top` and `pprof -top` once each: wall time and peak RSS (issue 10: "600 MB of gzipped text within the usual bounds").
 if [ "${BIG:-0}" = 1 ]; then
   BIGF="$BENCH_DIR/heap-x16.heap.gz"
   if [ ! -s "$BIGF" ]; then
@@ -109,4 +109,6 @@ PY
   fi
   echo "big: $(gzip -dc "$BIGF" | wc -c) bytes of text, $(stat -c %s "$BIGF") gzipped"
   /usr/bin/time -f "big: pprofsym top %e s wall, peak RSS %M KiB" "$BIN" top --format text "$BIGF" 2>&1 > /dev/null | tail -1
+  /usr/bin/time -f "big: pprof -top %e s wall, peak RSS %M KiB" env PPROF_BINARY_PATH=/nonexistent "$PPROF" -top \
+    "$BIGF" 2>&1 > /dev/null | tail -1
 fi
