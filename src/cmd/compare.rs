@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use pprofsym::error::{Error, ErrorKind, Result, ResultExt};
 use pprofsym::profile::ops::{self, BaseMode, CompareOptions, Encoded, Merger, Named};
 use pprofsym::profile::{self, LoadOptions, MergeInput, Profile, write_atomic};
-use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_fraction};
+use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_percent};
 use pprofsym::report::folded::{FoldedOptions, stacks};
 use pprofsym::report::graph::TagFilter;
 use pprofsym::report::growth::{GrowthOptions, growth};
@@ -355,16 +355,17 @@ pub fn flame_cmd(a: FlameArgs) -> Result<()> {
         filters,
     };
     let differential = !a.inputs.base.is_empty() || !a.inputs.diff_base.is_empty();
-    // The graph leaves out the narrowest boxes; stacks are cut at half that width, which changes nothing drawn.
+    // The graph leaves out the narrowest boxes; stacks are cut at that width, which changes nothing drawn.
     let set = stacks(&p.profile, &opts)
         .context(&p.name)?
-        .cut(min_box_fraction() / 2.0, differential);
+        .cut(min_box_percent(), differential);
     warn("", &set.header.warnings);
     let fo = FlameOptions {
         title: a.title.clone(),
         width: a.width,
         inverted: a.inverted,
         differential,
+        every_stack: false,
     };
     let svg = flame_svg(&set, &fo).context(&p.name)?;
     let res = if a.output.as_os_str() == "-" {

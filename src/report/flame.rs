@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use inferno::flamegraph::{self, Direction, Palette, color::BasicPalette};
 
-use super::folded::StackSet;
+use super::folded::{StackSet, too_narrow_to_draw};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Options of the flame graph.
@@ -26,6 +26,9 @@ pub struct FlameOptions {
     pub inverted: bool,
     /// Draw a differential graph even when no value is negative (a base was subtracted).
     pub differential: bool,
+    /// Give inferno every stack. By default neighbouring stacks that end in boxes too narrow to draw are given
+    /// as one, which draws the same picture with less work (this switch is there to check that).
+    pub every_stack: bool,
 }
 
 impl Default for FlameOptions {
@@ -35,14 +38,15 @@ impl Default for FlameOptions {
             width: 1200,
             inverted: false,
             differential: false,
+            every_stack: false,
         }
     }
 }
 
-/// The narrowest box drawn, as a fraction of the graph's width (inferno's `min_width`, a percentage). Stacks can
-/// be cut below it without changing the picture ([`super::folded::folded_visible`]).
-pub fn min_box_fraction() -> f64 {
-    flamegraph::Options::default().min_width / 100.0
+/// The narrowest box drawn, as a percentage of the graph's width (inferno's `min_width`). Stacks can be cut at it
+/// without changing the picture ([`StackSet::cut`]).
+pub fn min_box_percent() -> f64 {
+    flamegraph::Options::default().min_width
 }
 
 /// One box as laid out: its net value and the width it takes.
@@ -72,36 +76,32 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
             "nothing to draw: no sample has a non-zero value",
         ));
     }
-    let mut text = String::new();
-    let mut line_ends = Vec::with_capacity(order.len());
-    for &i in &order {
-        let p = set.path(i);
-        text.reserve(p.len() * (digits + 1) + 24);
-        for (j, &n) in p.iter().enumerate() {
-            if j > 0 {
-                text.push(';');
-            }
-            push_token(&mut text, n, digits);
-        }
-        let width = set.width(i, diff);
-        if diff {
-            let before = width as i128 - set.sums(i).0 as i128;
-            text.push_str(&format!(" {before} {width}"));
-        } else {
-            text.push_str(&format!(" {width}"));
-        }
-        line_ends.push(text.len());
-    }
-    let lines = line_ends.iter().scan(0, |start, &end| {
-        let line = &text[*start..end];
-        *start = end;
-        Some(line)
-    });
     let total_width: u64 = order.iter().map(|&i| set.width(i, diff)).sum();
     let net_total: i64 = order.iter().map(|&i| set.sums(i).0).fold(0, i64::wrapping_add);
+    let mut o = flamegraph::Options::default();
+    let min_time = too_narrow_to_draw(o.min_width, total_width);
+    let lines = if opts.every_stack {
+        order
+            .iter()
+            .map(|&i| Line {
+                stack: i,
+                width: set.width(i, diff),
+                net: set.sums(i).0,
+            })
+            .collect()
+    } else {
+        lines_to_draw(set, &order, diff, min_time)
+    };
+    drop(order);
+    // The lines as inferno reads them, written in two halves on the rayon pool.
+    let half = lines.len() / 2;
+    let (first, second) = rayon::join(
+        || inferno_text(set, &lines[..half], diff, digits),
+        || inferno_text(set, &lines[half..], diff, digits),
+    );
+    let text_lines = first.lines().chain(second.lines());
 
     let fmt = |v: i64| h.format_value(v);
-    let mut o = flamegraph::Options::default();
     o.title = opts.title.clone().unwrap_or_else(|| {
         if diff {
             format!(
@@ -142,62 +142,159 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
         Direction::Straight
     };
     let char_width = 100.0 * o.font_size as f64 * o.font_width / opts.width.max(100) as f64;
-    let mut svg = Vec::with_capacity(1 << 20);
-    // inferno draws on one thread while the boxes are laid out on another.
-    let (drawn, boxes) = rayon::join(
-        || flamegraph::from_lines(&mut o, lines, &mut svg),
-        || layout(set, &order, diff),
-    );
-    drawn.map_err(|e| Error::caused_by(ErrorKind::Invalid, "drawing the flame graph", e))?;
-    drop(text);
-    let svg = String::from_utf8(svg).map_err(|e| Error::caused_by(ErrorKind::Invalid, "flame graph SVG", e))?;
-    let pct = |v: i64| {
-        if h.total == 0 {
-            0.0
-        } else {
-            v as f64 * 100.0 / h.total as f64
-        }
-    };
-    // Per frame name: escaped once, and its colour.
-    let escaped: Vec<String> = set.names.iter().map(|n| xml_escape(n)).collect();
-    let draw = |token: &str, b: BoxValue, d: &mut Drawn| {
-        use std::fmt::Write;
-        let rank = (!token.is_empty()).then(|| token_rank(token, digits)).flatten();
-        let (name, esc) = match rank.and_then(|r| Some((set.names.get(r as usize)?, &escaped[r as usize]))) {
-            Some((n, e)) => (n.as_str(), e.as_str()),
-            None if token.is_empty() => ("all", "all"),
-            None => (token, token),
-        };
-        d.title.clear();
-        d.label.clear();
-        d.fill.clear();
-        if diff {
-            let sign = if b.net > 0 { "+" } else { "" };
-            let _ = write!(
-                d.title,
-                "{esc} ({sign}{}, {sign}{:.2}%; {} changed)",
-                fmt(b.net),
-                pct(b.net),
-                fmt(b.width as i64)
-            );
-            d.fill.push_str(&diff_color(b));
-        } else {
-            let _ = write!(d.title, "{esc} ({}, {:.2}%)", fmt(b.net), pct(b.net));
-            d.fill.push_str(&name_color(name));
-        }
-        // inferno's label: the name when it fits the box, else cut with "..", nothing under three characters.
-        let fit = (b.width as f64 * 100.0 / total_width as f64 / char_width).trunc() as usize;
-        if !token.is_empty() && fit >= 3 {
-            if name.len() < fit {
-                d.label.push_str(esc);
-            } else {
-                let cut: String = name.chars().take(fit - 2).collect();
-                d.label.push_str(&xml_escape(&cut));
-                d.label.push_str("..");
+    // inferno draws on this thread and hands its SVG over in pieces to a second thread, which lays the boxes out
+    // first (while inferno reads the lines) and then rewrites each piece as it comes.
+    let (drawn, svg) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let rewriter = scope.spawn(|| {
+            let boxes = layout(set, &lines);
+            let escaped: Vec<String> = set.names.iter().map(|n| xml_escape(n)).collect();
+            let pct = |v: i64| {
+                if h.total == 0 {
+                    0.0
+                } else {
+                    v as f64 * 100.0 / h.total as f64
+                }
+            };
+            let draw = |token: &str, b: BoxValue, d: &mut Drawn| {
+                use std::fmt::Write;
+                let rank = (!token.is_empty()).then(|| token_rank(token, digits)).flatten();
+                let (name, esc) = match rank.and_then(|r| Some((set.names.get(r as usize)?, &escaped[r as usize]))) {
+                    Some((n, e)) => (n.as_str(), e.as_str()),
+                    None if token.is_empty() => ("all", "all"),
+                    None => (token, token),
+                };
+                d.title.clear();
+                d.label.clear();
+                d.fill.clear();
+                if diff {
+                    let sign = if b.net > 0 { "+" } else { "" };
+                    let _ = write!(
+                        d.title,
+                        "{esc} ({sign}{}, {sign}{:.2}%; {} changed)",
+                        fmt(b.net),
+                        pct(b.net),
+                        fmt(b.width as i64)
+                    );
+                    d.fill.push_str(&diff_color(b));
+                } else {
+                    let _ = write!(d.title, "{esc} ({}, {:.2}%)", fmt(b.net), pct(b.net));
+                    d.fill.push_str(&name_color(name));
+                }
+                // inferno's label: the name when it fits the box, else cut with "..", nothing under three
+                // characters.
+                let fit = (b.width as f64 * 100.0 / total_width as f64 / char_width).trunc() as usize;
+                if !token.is_empty() && fit >= 3 {
+                    if name.len() < fit {
+                        d.label.push_str(esc);
+                    } else {
+                        let cut: String = name.chars().take(fit - 2).collect();
+                        d.label.push_str(&xml_escape(&cut));
+                        d.label.push_str("..");
+                    }
+                }
+            };
+            let mut out = Vec::with_capacity(1 << 20);
+            let mut carry: Vec<u8> = Vec::new();
+            for piece in rx {
+                carry.extend_from_slice(&piece);
+                // Everything before the last box that has begun is whole boxes.
+                if let Some(at) = memchr::memmem::rfind(&carry, b"<g>") {
+                    rewrite_bytes(&carry[..at], &boxes, &draw, &mut out);
+                    carry.drain(..at);
+                }
             }
+            rewrite_bytes(&carry, &boxes, &draw, &mut out);
+            out
+        });
+        let mut w = PieceWriter {
+            buf: Vec::with_capacity(PIECE),
+            tx,
+        };
+        let drawn = flamegraph::from_lines(&mut o, text_lines, &mut w);
+        w.send();
+        drop(w);
+        let r = rewriter.join();
+        (drawn, r)
+    });
+    drawn.map_err(|e| Error::caused_by(ErrorKind::Invalid, "drawing the flame graph", e))?;
+    svg.map_err(|_| {
+        Error::new(
+            ErrorKind::Invalid,
+            "drawing the flame graph: the rewriting thread failed",
+        )
+    })
+}
+
+/// The lines of inferno's input for `lines`: `TOKENS WIDTH`, or for a difference `TOKENS BEFORE AFTER` where AFTER
+/// (inferno's width) is Σ|value| and AFTER - BEFORE the net; one per line.
+fn inferno_text(set: &StackSet, lines: &[Line], diff: bool, digits: usize) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    for l in lines {
+        let p = set.path(l.stack);
+        text.reserve(p.len() * (digits + 1) + 24);
+        for (j, &n) in p.iter().enumerate() {
+            if j > 0 {
+                text.push(';');
+            }
+            push_token(&mut text, n, digits);
         }
-    };
-    Ok(rewrite_boxes(&svg, &boxes, draw).into_bytes())
+        if diff {
+            let before = l.width as i128 - l.net as i128;
+            let _ = writeln!(text, " {before} {}", l.width);
+        } else {
+            let _ = writeln!(text, " {}", l.width);
+        }
+    }
+    text
+}
+
+/// Bytes of SVG handed to the rewriting thread at a time.
+const PIECE: usize = 256 * 1024;
+
+/// inferno's output: passed on in pieces of about [`PIECE`] bytes.
+struct PieceWriter {
+    buf: Vec<u8>,
+    tx: std::sync::mpsc::Sender<Vec<u8>>,
+}
+
+impl PieceWriter {
+    /// Passes on what is buffered. A closed channel (the other thread has gone) is not an error here: its
+    /// failure is reported when it is joined.
+    fn send(&mut self) {
+        if !self.buf.is_empty() {
+            let piece = std::mem::replace(&mut self.buf, Vec::with_capacity(PIECE));
+            let _ = self.tx.send(piece);
+        }
+    }
+}
+
+impl std::io::Write for PieceWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= PIECE {
+            self.send();
+        }
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// [`rewrite_piece`] of `svg` (whole boxes) appended to `out`; bytes that are not UTF-8 are passed on as they are.
+fn rewrite_bytes<S: std::hash::BuildHasher>(
+    svg: &[u8],
+    boxes: &HashMap<(u64, u64), BoxValue, S>,
+    draw: &impl Fn(&str, BoxValue, &mut Drawn),
+    out: &mut Vec<u8>,
+) {
+    match std::str::from_utf8(svg) {
+        Ok(s) => out.extend_from_slice(rewrite_piece(s, boxes, draw).as_bytes()),
+        Err(_) => out.extend_from_slice(svg),
+    }
 }
 
 /// What a box shows: its tooltip, its label and its colour (escaped for XML).
@@ -273,17 +370,63 @@ fn name_color(name: &str) -> String {
     )
 }
 
-/// The boxes inferno draws for the stacks `order` (sorted) of `set`, keyed by (start, width) in its units: a box
-/// starts at the running width where its frame first appears and spans the stacks above it. Two boxes with the
-/// same start and width are one above the other with the same stacks, so they have the same values.
-fn layout(set: &StackSet, order: &[usize], diff: bool) -> HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> {
+/// One line given to inferno: the frames of stack `stack`, with a width and a net value (those of that stack, or
+/// of several narrow neighbours summed into it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Line {
+    stack: usize,
+    width: u64,
+    net: i64,
+}
+
+/// The lines to give inferno for the stacks `order` (sorted, none of width 0) of `set`, so that the picture is the
+/// one all of them draw, from fewer lines. A stack that ends in a box of its own (no later stack goes on from it)
+/// narrower than `min_time` draws nothing there; neighbouring stacks like that under the same parent box are given
+/// as one line, named after the first, for as long as their summed width stays under `min_time`: that box is not
+/// drawn either, and every box that is keeps its place and width. (The time cannot go to the parent box instead:
+/// inferno wants the lines in text order, where a parent's own line comes before its children's.) Stacks cut by
+/// [`StackSet::cut`] end in such boxes, so a large profile's narrow leaves shrink to fewer lines.
+fn lines_to_draw(set: &StackSet, order: &[usize], diff: bool, min_time: f64) -> Vec<Line> {
+    let mut lines: Vec<Line> = Vec::with_capacity(order.len());
+    // The last line can take in the next stack (it is a narrow leaf, and so was everything summed into it).
+    let mut open = false;
+    for (k, &i) in order.iter().enumerate() {
+        let p = set.path(i);
+        let (width, net) = (set.width(i, diff), set.sums(i).0);
+        let extended = order.get(k + 1).is_some_and(|&j| {
+            let q = set.path(j);
+            q.len() > p.len() && q.starts_with(p)
+        });
+        let narrow_leaf = !extended && (width as f64) < min_time;
+        if narrow_leaf
+            && open
+            && let Some(last) = lines.last_mut()
+        {
+            let q = set.path(last.stack);
+            let sum = last.width + width;
+            if q.len() == p.len() && q[..q.len() - 1] == p[..p.len() - 1] && (sum as f64) < min_time {
+                last.width = sum;
+                last.net = last.net.wrapping_add(net);
+                continue;
+            }
+        }
+        lines.push(Line { stack: i, width, net });
+        open = narrow_leaf;
+    }
+    lines
+}
+
+/// The boxes inferno draws for `lines`, keyed by (start, width) in its units: a box starts at the running width
+/// where its frame first appears and spans the lines above it. Two boxes with the same start and width are one
+/// above the other with the same stacks, so they have the same values.
+fn layout(set: &StackSet, lines: &[Line]) -> HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> {
     let mut boxes: HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> = HashMap::default();
     let mut open: Vec<(u32, u64, BoxValue)> = Vec::new();
     let mut time = 0u64;
     let mut root = BoxValue::default();
-    for &i in order {
-        let p = set.path(i);
-        let (width, net) = (set.width(i, diff), set.sums(i).0);
+    for l in lines {
+        let p = set.path(l.stack);
+        let (width, net) = (l.width, l.net);
         let shared = open.iter().zip(p).take_while(|((n, _, _), f)| n == *f).count();
         for (_, start, b) in open.drain(shared..).rev() {
             boxes.insert((start, time - start), b);
@@ -318,37 +461,9 @@ fn diff_color(b: BoxValue) -> String {
     }
 }
 
-/// Rewrites every box of inferno's SVG (`<title>…</title><rect …/><text …>…</text>`): its tooltip, fill and label
-/// from `draw(token, box)`, where the token is the frame as inferno saw it (before ` (` in its tooltip). Boxes not
-/// found in `boxes` are left as inferno drew them.
-fn rewrite_boxes<S: std::hash::BuildHasher + Sync>(
-    svg: &str,
-    boxes: &HashMap<(u64, u64), BoxValue, S>,
-    draw: impl Fn(&str, BoxValue, &mut Drawn) + Sync,
-) -> String {
-    use rayon::prelude::*;
-    // Large graphs are rewritten in pieces on the rayon pool, each cut just before a box.
-    let parts = if svg.len() >= 1 << 20 {
-        rayon::current_num_threads().clamp(1, 8) * 2
-    } else {
-        1
-    };
-    let mut cuts = vec![0];
-    for k in 1..parts {
-        let at = svg.len() * k / parts;
-        match svg[at..].find("<g><title>") {
-            Some(p) if at + p > *cuts.last().unwrap_or(&0) => cuts.push(at + p),
-            _ => {}
-        }
-    }
-    cuts.push(svg.len());
-    let pieces: Vec<String> = cuts
-        .par_windows(2)
-        .map(|w| rewrite_piece(&svg[w[0]..w[1]], boxes, &draw))
-        .collect();
-    pieces.concat()
-}
-
+/// Rewrites every box of a piece of inferno's SVG (`<title>…</title><rect …/><text …>…</text>`, whole boxes only):
+/// its tooltip, fill and label from `draw(token, box)`, where the token is the frame as inferno saw it (before ` (`
+/// in its tooltip). Boxes not found in `boxes` are left as inferno drew them.
 fn rewrite_piece<S: std::hash::BuildHasher>(
     svg: &str,
     boxes: &HashMap<(u64, u64), BoxValue, S>,
@@ -447,7 +562,14 @@ mod tests {
             vec![vec![0, 1], vec![0, 1, 2], vec![0, 3], vec![4]],
             vec![(3, 3), (-2, 2), (5, 5), (1, 1)],
         );
-        let b = layout(&s, &[0, 1, 2, 3], true);
+        let lines: Vec<Line> = (0..4)
+            .map(|i| Line {
+                stack: i,
+                width: s.width(i, true),
+                net: s.sums(i).0,
+            })
+            .collect();
+        let b = layout(&s, &lines);
         let get = |st, w| {
             let v = b[&(st, w)];
             (v.net, v.width)
@@ -459,6 +581,53 @@ mod tests {
         assert_eq!(get(5, 5), (5, 5)); // d
         assert_eq!(get(10, 1), (1, 1)); // e
         assert_eq!(b.len(), 6);
+    }
+
+    #[test]
+    fn narrow_neighbours_under_one_parent_become_one_line() {
+        // Boxes under 2.5 are not drawn. Under a: b, c, d narrow (b + c is 2, adding d would make 3: d starts a
+        // line of its own); e is narrow but a;e;b goes on from it, so its line stays; a;e;b is wide; a;f narrow but
+        // alone before the root's b and c, which are narrow neighbours at the root.
+        let s = set(
+            vec![
+                vec![0, 1],
+                vec![0, 2],
+                vec![0, 3],
+                vec![0, 4],
+                vec![0, 4, 1],
+                vec![0, 5],
+                vec![1],
+                vec![2],
+            ],
+            vec![(1, 1), (1, 1), (1, 1), (1, 1), (40, 40), (1, 1), (1, 1), (1, 1)],
+        );
+        let order: Vec<usize> = (0..8).collect();
+        let got: Vec<(usize, u64)> = lines_to_draw(&s, &order, false, 2.5)
+            .iter()
+            .map(|l| (l.stack, l.width))
+            .collect();
+        assert_eq!(got, vec![(0, 2), (2, 1), (3, 1), (4, 40), (5, 1), (6, 2)]);
+        // Nothing merges when every box is wide enough to draw.
+        assert_eq!(lines_to_draw(&s, &order, false, 1.0).len(), 8);
+        // The boxes that are drawn (width 2.5 and more) are the same either way.
+        let all: Vec<Line> = order
+            .iter()
+            .map(|&i| Line {
+                stack: i,
+                width: s.width(i, false),
+                net: s.sums(i).0,
+            })
+            .collect();
+        let drawn = |lines: &[Line]| {
+            let mut b: Vec<_> = layout(&s, lines)
+                .into_iter()
+                .filter(|((_, w), _)| *w as f64 >= 2.5)
+                .map(|(k, v)| (k, v.net, v.width))
+                .collect();
+            b.sort();
+            b
+        };
+        assert_eq!(drawn(&all), drawn(&lines_to_draw(&s, &order, false, 2.5)));
     }
 
     #[test]
@@ -498,7 +667,7 @@ mod tests {
                 width: 1024,
             },
         );
-        let out = rewrite_boxes(svg, &boxes, |token, b, d| {
+        let out = rewrite_piece(svg, &boxes, &|token: &str, b: BoxValue, d: &mut Drawn| {
             d.title = format!("{token} [{}]", b.net);
             d.label = "main.f".into();
             d.fill = "red".into();

@@ -176,23 +176,32 @@ fn text_of<'a>(names: &'a [String], path: &'a [u32]) -> impl Iterator<Item = u8>
         .flat_map(move |(j, &n)| (if j > 0 { ";" } else { "" }).bytes().chain(names[n as usize].bytes()))
 }
 
+/// The distinct names of `node_names` in order, and the position there of each node's name.
+fn rank_names(mut node_names: Vec<String>) -> (Vec<String>, Vec<u32>) {
+    use rayon::prelude::*;
+    let mut by_name: Vec<u32> = (0..node_names.len() as u32).collect();
+    by_name.par_sort_unstable_by(|&a, &b| node_names[a as usize].cmp(&node_names[b as usize]));
+    let mut rank = vec![0u32; node_names.len()];
+    let mut names: Vec<String> = Vec::new();
+    for (k, &n) in by_name.iter().enumerate() {
+        let n = n as usize;
+        if k == 0 || node_names[n] != *names.last().map_or("", String::as_str) {
+            names.push(std::mem::take(&mut node_names[n]));
+        }
+        rank[n] = (names.len() - 1) as u32;
+    }
+    (names, rank)
+}
+
 /// The distinct stacks of `profile`, their frames numbered by name.
 pub fn stacks(profile: &Profile, opts: &FoldedOptions) -> Result<StackSet> {
     let index = profile.sample_index(opts.sample_index.as_deref())?;
     let st = &profile.pb().sample_type[index];
     let (sample_type, sample_unit) = (profile.str(st.r#type).to_string(), profile.str(st.unit).to_string());
     let total = report_total(profile, index);
-    let prepared = Prepared::new(profile, index, &opts.filters, opts.granularity);
+    let mut prepared = Prepared::new(profile, index, &opts.filters, opts.granularity);
     // Frame names numbered in sorted order (two nodes that print alike are one frame, as in any folded text).
-    let mut distinct: Vec<&str> = prepared.names.iter().map(String::as_str).collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let node_rank: Vec<u32> = prepared
-        .names
-        .iter()
-        .map(|n| distinct.binary_search(&n.as_str()).unwrap_or(0) as u32)
-        .collect();
-    let names: Vec<String> = distinct.iter().map(|n| n.to_string()).collect();
+    let (names, node_rank) = rank_names(std::mem::take(&mut prepared.names));
     let mut set = StackSet {
         header: StacksHeader {
             labels: Vec::new(),
@@ -282,7 +291,7 @@ impl StackSet {
     pub fn order(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.len()).collect();
         if !self.sorted {
-            order.sort_unstable_by(|&a, &b| self.path(a).cmp(self.path(b)));
+            sort_paths(&mut order, 0, &|i| self.path(i));
         }
         order
     }
@@ -379,17 +388,17 @@ impl StackSet {
         }
     }
 
-    /// The stacks a flame graph can show: each cut after its first box narrower than `min_fraction` of the
-    /// graph's width, and the cut stacks that become equal summed. A box that narrow is not drawn, nor is anything
-    /// above it; every box that is drawn keeps its width and its place, so the picture is the same, from fewer and
-    /// shorter stacks. The result is in order.
-    pub fn cut(self, min_fraction: f64, differential: bool) -> StackSet {
+    /// The stacks a flame graph can show: each cut after its first box narrower than `min_percent` of the
+    /// graph's width (tested as inferno tests it: [`too_narrow_to_draw`]), and the cut stacks that become equal
+    /// summed. A box that narrow is not drawn, nor is anything above it; every box that is drawn keeps its width and
+    /// its place, so the picture is the same, from fewer and shorter stacks. The result is in order.
+    pub fn cut(self, min_percent: f64, differential: bool) -> StackSet {
         let diff = self.is_differential(differential);
         // Boxes are prefixes shared by stacks: with the stacks in order, a box is a run of them and its width their
         // sum.
         let order = self.order();
         let total: u64 = (0..self.len()).map(|i| self.width(i, diff)).sum();
-        let threshold = total as f64 * min_fraction;
+        let threshold = too_narrow_to_draw(min_percent, total);
         // cut[k]: the depth of the shallowest box of stack order[k] narrower than the threshold.
         let mut cut: Vec<usize> = vec![usize::MAX; order.len()];
         // Open boxes: (frame, first position in `order`, width so far).
@@ -448,6 +457,68 @@ impl StackSet {
     }
 }
 
+/// Sorts `idx` by `path(i)` (frames compared in turn, a path before its extensions), all of whose paths agree on
+/// their first `depth` frames. A multikey quicksort (Bentley and Sedgewick) taking four frames as one key: it
+/// partitions three ways on the frames from `depth` and goes four frames deeper only among the equal ones, so the
+/// long prefixes that stacks share are read once per partition instead of in every comparison.
+fn sort_paths<'a>(idx: &mut [usize], mut depth: usize, path: &(impl Fn(usize) -> &'a [u32] + Sync)) {
+    // Frames depth..depth+4 as one number that orders as they do: each frame + 1, 0 where the path has ended.
+    let key = |i: usize, depth: usize| {
+        let p = path(i);
+        (0..4).fold(0u128, |k, j| {
+            (k << 32) | p.get(depth + j).map_or(0, |&f| u128::from(f) + 1)
+        })
+    };
+    let mut idx = idx;
+    loop {
+        if idx.len() <= 12 {
+            let rest = |i: usize| {
+                let p = path(i);
+                &p[depth.min(p.len())..]
+            };
+            idx.sort_unstable_by(|&a, &b| rest(a).cmp(rest(b)));
+            return;
+        }
+        let pivot = key(idx[idx.len() / 2], depth);
+        // Three-way partition: [< pivot | == pivot | > pivot].
+        let (mut lt, mut i, mut gt) = (0, 0, idx.len());
+        while i < gt {
+            let k = key(idx[i], depth);
+            if k < pivot {
+                idx.swap(lt, i);
+                lt += 1;
+                i += 1;
+            } else if k > pivot {
+                gt -= 1;
+                idx.swap(i, gt);
+            } else {
+                i += 1;
+            }
+        }
+        let (less, rest) = idx.split_at_mut(lt);
+        let (equal, greater) = rest.split_at_mut(gt - lt);
+        if less.len() + greater.len() > 4096 {
+            rayon::join(|| sort_paths(less, depth, path), || sort_paths(greater, depth, path));
+        } else {
+            sort_paths(less, depth, path);
+            sort_paths(greater, depth, path);
+        }
+        // Equal keys that end within these four frames are equal paths: done.
+        if pivot as u32 == 0 {
+            return;
+        }
+        idx = equal;
+        depth += 4;
+    }
+}
+
+/// The width under which inferno leaves a box out of a flame graph whose lines sum to `total`, when boxes under
+/// `min_percent` of the graph are left out: a box is left out when `(width as f64) < too_narrow_to_draw(..)`. The
+/// same floating-point operations as inferno's `from_lines`, so the same boxes.
+pub fn too_narrow_to_draw(min_percent: f64, total: u64) -> f64 {
+    min_percent / (100.0 / total as f64)
+}
+
 /// Renders the stacks as text, one `stack value` line per stack whose values do not sum to zero.
 pub fn render_text(r: &FoldedReport) -> String {
     let mut out = String::with_capacity(r.stacks.iter().map(|s| s.stack.len() + 12).sum());
@@ -458,4 +529,61 @@ pub fn render_text(r: &FoldedReport) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Paths like stacks: long shared prefixes, some the prefix of another, every length from 0 to 40.
+    fn paths(n: usize) -> Vec<Vec<u32>> {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m) as u32
+        };
+        let mut out: Vec<Vec<u32>> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut p: Vec<u32> = match out.len() {
+                0 => Vec::new(),
+                len => {
+                    let base = &out[next(len as u64) as usize];
+                    base[..next(base.len() as u64 + 1) as usize].to_vec()
+                }
+            };
+            let extra = next(6) as usize;
+            p.extend((0..extra).map(|_| next(5) + if next(50) == 0 { u32::MAX - 5 } else { 0 }));
+            p.truncate(40);
+            out.push(p);
+        }
+        out
+    }
+
+    #[test]
+    fn multikey_sort_orders_paths_as_a_comparison_sort() {
+        for n in [0, 1, 7, 13, 300, 20_000] {
+            let ps = paths(n);
+            let mut got: Vec<usize> = (0..n).collect();
+            sort_paths(&mut got, 0, &|i| ps[i].as_slice());
+            let mut want: Vec<usize> = (0..n).collect();
+            want.sort_by(|&a, &b| ps[a].cmp(&ps[b]));
+            // Equal paths may come in either order: compare the paths.
+            let (g, w): (Vec<_>, Vec<_>) = (
+                got.iter().map(|&i| &ps[i]).collect(),
+                want.iter().map(|&i| &ps[i]).collect(),
+            );
+            assert_eq!(g, w, "{n} paths");
+            got.sort_unstable();
+            assert!(got.iter().copied().eq(0..n), "{n}: not a permutation");
+        }
+    }
+
+    #[test]
+    fn names_are_ranked_in_order_and_alike_names_share_a_rank() {
+        let (names, rank) = rank_names(vec!["b".into(), "a".into(), "c".into(), "a".into(), String::new()]);
+        assert_eq!(names, vec!["", "a", "b", "c"]);
+        assert_eq!(rank, vec![2, 1, 3, 1, 0]);
+    }
 }

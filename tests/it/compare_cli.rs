@@ -439,9 +439,9 @@ fn diff_ranks_sites_by_growth_and_marks_new_and_gone() {
 }
 
 #[test]
-fn cut_stacks_draw_the_same_flame_graph() {
+fn cut_and_merged_stacks_draw_the_same_flame_graph() {
     use pprofsym::profile::ops::{self, BaseMode, CompareOptions, Named};
-    use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_fraction};
+    use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_percent};
     use pprofsym::report::folded::{FoldedOptions, stacks};
     let generated = Profile::new(crate::gen_profile::generate(20_000, 4_000)).unwrap();
     let diff = ops::compare(
@@ -460,17 +460,31 @@ fn cut_stacks_draw_the_same_flame_graph() {
         ("generated", generated, false),
     ] {
         let all = stacks(&p, &FoldedOptions::default()).unwrap();
-        let cut = all.clone().cut(min_box_fraction() / 2.0, differential);
+        let cut = all.clone().cut(min_box_percent(), differential);
         assert!(cut.len() < all.len(), "{name}: nothing was cut");
         let fo = FlameOptions {
             differential,
             ..Default::default()
         };
-        let (a, b) = (flame_svg(&all, &fo).unwrap(), flame_svg(&cut, &fo).unwrap());
-        if a != b {
-            let (a, b) = (String::from_utf8(a).unwrap(), String::from_utf8(b).unwrap());
-            let (a, b) = (a.replace("<g>", "\n<g>"), b.replace("<g>", "\n<g>"));
-            panic!("{name}: the SVGs differ: {}", first_difference(&b, &a).unwrap());
+        // The picture of every stack, each its own line to inferno.
+        let every = flame_svg(
+            &all,
+            &FlameOptions {
+                every_stack: true,
+                ..fo.clone()
+            },
+        )
+        .unwrap();
+        // The same from narrow neighbours given as one line, with and without the cut.
+        for (how, b) in [
+            ("merged", flame_svg(&all, &fo).unwrap()),
+            ("cut", flame_svg(&cut, &fo).unwrap()),
+        ] {
+            if every != b {
+                let (a, b) = (String::from_utf8(every.clone()).unwrap(), String::from_utf8(b).unwrap());
+                let (a, b) = (a.replace("<g>", "\n<g>"), b.replace("<g>", "\n<g>"));
+                panic!("{name}, {how}: the SVGs differ: {}", first_difference(&b, &a).unwrap());
+            }
         }
     }
 }
