@@ -81,13 +81,41 @@ pub struct StackSet {
     pub header: StacksHeader,
     /// The frame names, sorted; a frame is its position here.
     pub names: Vec<String>,
-    /// The frames of every stack, root first, back to back; stack `i` ends at `ends[i]`.
+    /// The frames of the stacks, root first; stack `i` is `frames[spans[i].0..spans[i].1]`.
     frames: Vec<u32>,
-    ends: Vec<usize>,
+    spans: Vec<(usize, usize)>,
     /// Per stack: (Σ value, Σ |value|).
     sums: Vec<(i64, i64)>,
     /// The stacks are in order (their frame numbers compared in turn).
     sorted: bool,
+}
+
+/// The frames of every location as numbers of their names, outermost first, back to back.
+struct LocationRanks {
+    ranks: Vec<u32>,
+    ends: Vec<u32>,
+}
+
+impl LocationRanks {
+    fn new(prepared: &Prepared, node_rank: &[u32]) -> LocationRanks {
+        let n = prepared.location_count();
+        let mut r = LocationRanks {
+            ranks: Vec::with_capacity(n + n / 4),
+            ends: Vec::with_capacity(n),
+        };
+        for loc in 0..n {
+            let nodes = prepared.location_nodes(loc as u32).iter().rev();
+            r.ranks.extend(nodes.map(|&n| node_rank[n as usize]));
+            r.ends.push(r.ranks.len() as u32);
+        }
+        r
+    }
+
+    fn of(&self, loc: u32) -> &[u32] {
+        let loc = loc as usize;
+        let begin = if loc == 0 { 0 } else { self.ends[loc - 1] as usize };
+        &self.ranks[begin..self.ends[loc] as usize]
+    }
 }
 
 /// Distinct stacks being gathered: frames back to back, a hash table over them, and the sums.
@@ -101,9 +129,11 @@ struct Gathered {
 }
 
 impl Gathered {
-    /// The stacks of kept samples `range` of `prepared`, frames numbered by `node_rank`, root first.
-    fn samples(prepared: &Prepared, node_rank: &[u32], range: std::ops::Range<usize>) -> Gathered {
+    /// The stacks of kept samples `range` of `prepared`, frames numbered as in `ranks`, root first, with `room`
+    /// frames reserved.
+    fn samples(prepared: &Prepared, ranks: &LocationRanks, range: std::ops::Range<usize>, room: usize) -> Gathered {
         let mut g = Gathered {
+            frames: Vec::with_capacity(room),
             table: HashIndex::with_capacity(1024),
             ..Gathered::default()
         };
@@ -111,8 +141,7 @@ impl Gathered {
             // The stack is written at the end of `frames`; if an equal one exists, it is taken back off.
             let start = g.frames.len();
             for &loc in prepared.sample_locations(i).iter().rev() {
-                let nodes = prepared.location_nodes(loc).iter().rev();
-                g.frames.extend(nodes.map(|&n| node_rank[n as usize]));
+                g.frames.extend_from_slice(ranks.of(loc));
             }
             if g.frames.len() == start {
                 continue;
@@ -130,13 +159,6 @@ impl Gathered {
 
     fn path(&self, i: usize) -> &[u32] {
         &self.frames[if i == 0 { 0 } else { self.ends[i - 1] }..self.ends[i]]
-    }
-
-    /// Adds a stack with its sums.
-    fn add(&mut self, path: &[u32], sums: (i64, i64)) {
-        let start = self.frames.len();
-        self.frames.extend_from_slice(path);
-        self.settle(start, sums);
     }
 
     /// The stack written at `frames[start..]`: summed into an equal one (and taken back off), or kept as new.
@@ -213,25 +235,35 @@ pub fn stacks(profile: &Profile, opts: &FoldedOptions) -> Result<StackSet> {
         },
         names,
         frames: Vec::new(),
-        ends: Vec::new(),
+        spans: Vec::new(),
         sums: Vec::new(),
         sorted: false,
     };
-    // Large profiles are gathered in two halves on the rayon pool, the second then added to the first.
+    // Large profiles are gathered in two halves on the rayon pool, each sorted there; the two sorted halves are
+    // then merged, equal stacks summed.
+    let ranks = LocationRanks::new(&prepared, &node_rank);
     let n = prepared.sample_count();
-    let (mut a, b) = if n >= 20_000 {
-        rayon::join(
-            || Gathered::samples(&prepared, &node_rank, 0..n / 2),
-            || Gathered::samples(&prepared, &node_rank, n / 2..n),
-        )
-    } else {
-        (Gathered::samples(&prepared, &node_rank, 0..n), Gathered::default())
+    // Room for every frame (at the locations' mean number of frames): a reservation of address space, touched only
+    // as far as distinct stacks fill it. The first half has room for the second's frames, put after its own.
+    let room = |range: std::ops::Range<usize>| {
+        let locations: usize = range.map(|i| prepared.sample_locations(i).len()).sum();
+        let per_location = ranks.ranks.len().div_ceil(ranks.ends.len().max(1));
+        locations.saturating_mul(per_location).min(1 << 28)
     };
-    for i in 0..b.len() {
-        a.add(b.path(i), b.sums[i]);
-    }
+    let gather = |range: std::ops::Range<usize>, room: usize| {
+        let g = Gathered::samples(&prepared, &ranks, range, room);
+        let mut order: Vec<usize> = (0..g.len()).collect();
+        sort_paths(&mut order, 0, &|i| g.path(i));
+        (g, order)
+    };
+    let ((a, oa), (b, ob)) = if n >= 20_000 {
+        let (second, all) = (room(n / 2..n), room(0..n));
+        rayon::join(|| gather(0..n / 2, all), || gather(n / 2..n, second))
+    } else {
+        (gather(0..n, room(0..n)), (Gathered::default(), Vec::new()))
+    };
     set.header.has_negative = a.has_negative || b.has_negative;
-    (set.frames, set.ends, set.sums) = (a.frames, a.ends, a.sums);
+    set.merge_sorted((a, &oa), (b, &ob));
     set.header.labels = profile_labels(
         profile,
         &LabelOptions {
@@ -256,30 +288,80 @@ impl StackSet {
             header,
             names,
             frames: Vec::new(),
-            ends: Vec::new(),
+            spans: Vec::new(),
             sums,
             sorted: false,
         };
         for p in paths {
+            let start = set.frames.len();
             set.frames.extend_from_slice(p);
-            set.ends.push(set.frames.len());
+            set.spans.push((start, set.frames.len()));
         }
         set
     }
 
+    /// Fills the (empty) set with the stacks of `a` and `b`, each taken in its order, merged: in order, equal stacks
+    /// summed. The frames of `b` go after those of `a`, and stay where they are.
+    fn merge_sorted(&mut self, (a, oa): (Gathered, &[usize]), (b, ob): (Gathered, &[usize])) {
+        let offset = a.frames.len();
+        let span = |g: &Gathered, i: usize, base: usize| {
+            let start = if i == 0 { 0 } else { g.ends[i - 1] };
+            (base + start, base + g.ends[i])
+        };
+        self.spans = Vec::with_capacity(oa.len() + ob.len());
+        self.sums = Vec::with_capacity(oa.len() + ob.len());
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let next = match (oa.get(i), ob.get(j)) {
+                (None, None) => break,
+                (Some(&x), None) => {
+                    i += 1;
+                    (span(&a, x, 0), a.sums[x])
+                }
+                (None, Some(&y)) => {
+                    j += 1;
+                    (span(&b, y, offset), b.sums[y])
+                }
+                (Some(&x), Some(&y)) => match a.path(x).cmp(b.path(y)) {
+                    std::cmp::Ordering::Less => {
+                        i += 1;
+                        (span(&a, x, 0), a.sums[x])
+                    }
+                    std::cmp::Ordering::Greater => {
+                        j += 1;
+                        (span(&b, y, offset), b.sums[y])
+                    }
+                    std::cmp::Ordering::Equal => {
+                        i += 1;
+                        j += 1;
+                        let (s, t) = (a.sums[x], b.sums[y]);
+                        (span(&a, x, 0), (s.0.wrapping_add(t.0), s.1.wrapping_add(t.1)))
+                    }
+                },
+            };
+            self.spans.push(next.0);
+            self.sums.push(next.1);
+        }
+        let mut frames = a.frames;
+        frames.extend_from_slice(&b.frames);
+        self.frames = frames;
+        self.sorted = true;
+    }
+
     /// The number of stacks.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.spans.len()
     }
 
     /// There is no stack.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.spans.is_empty()
     }
 
     /// Stack `i`, root first, as positions in [`StackSet::names`].
     pub fn path(&self, i: usize) -> &[u32] {
-        &self.frames[if i == 0 { 0 } else { self.ends[i - 1] }..self.ends[i]]
+        let (start, end) = self.spans[i];
+        &self.frames[start..end]
     }
 
     /// The sums of stack `i`: (Σ value, Σ |value|).
@@ -427,31 +509,31 @@ impl StackSet {
         close(&mut open, 0, order.len(), &mut cut);
         // The cut stacks keep their narrow frame (its box stays where it was, too narrow to draw). Stacks cut
         // alike are next to each other in order (they share every box down to the narrow one): summed.
-        let mut out = StackSet {
-            header: self.header.clone(),
-            names: Vec::new(),
-            frames: Vec::new(),
-            ends: Vec::new(),
-            sums: Vec::new(),
-            sorted: true,
-        };
-        let mut last = 0..0;
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(order.len());
+        let mut sums: Vec<(i64, i64)> = Vec::with_capacity(order.len());
         for (k, &i) in order.iter().enumerate() {
-            let p = self.path(i);
-            let key = &p[..p.len().min(cut[k].saturating_add(1))];
+            let (start, end) = self.spans[i];
+            let key = (start, end.min(start.saturating_add(cut[k].saturating_add(1))));
             let (v, a) = self.sums[i];
-            if !out.is_empty() && &out.frames[last.clone()] == key {
-                let s = out.sums.last_mut().expect("a stack was added");
+            if let Some(&last) = spans.last()
+                && self.frames[last.0..last.1] == self.frames[key.0..key.1]
+            {
+                let s = sums.last_mut().expect("a stack was added");
                 s.0 = s.0.wrapping_add(v);
                 s.1 = s.1.wrapping_add(a);
                 continue;
             }
-            let start = out.frames.len();
-            out.frames.extend_from_slice(key);
-            out.ends.push(out.frames.len());
-            out.sums.push((v, a));
-            last = start..out.frames.len();
+            spans.push(key);
+            sums.push((v, a));
         }
+        let mut out = StackSet {
+            header: self.header,
+            names: Vec::new(),
+            frames: self.frames,
+            spans,
+            sums,
+            sorted: true,
+        };
         out.names = self.names;
         out
     }

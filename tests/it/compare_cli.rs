@@ -262,6 +262,19 @@ fn folded_equals_the_samples() {
         assert_eq!(pprofsym::report::folded::render_text(&report), ours, "{rel} {flag}");
         assert!(ours.lines().count() > 10);
     }
+    // A profile large enough to be gathered in two halves, each sorted, then merged.
+    let generated = Profile::new(crate::gen_profile::generate(30_000, 3_000)).unwrap();
+    for (index, flag) in [(3, "inuse_space"), (0, "alloc_objects")] {
+        let opts = pprofsym::report::folded::FoldedOptions {
+            sample_index: Some(flag.to_string()),
+            ..Default::default()
+        };
+        let report = pprofsym::report::folded::folded(&generated, &opts).unwrap();
+        let ours = pprofsym::report::folded::render_text(&report);
+        let want = folded_from_samples(&generated, index);
+        assert_eq!(first_difference(&ours, &want), None, "generated {flag}");
+        assert!(ours.lines().count() > 1000);
+    }
     // And what pprof's web flame graph draws (its data, collapsed: testdata/compare/flame).
     for (args, name) in [
         (vec!["heap-rate1.t2.pb.gz"], "rate1.t2"),

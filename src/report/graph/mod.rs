@@ -262,6 +262,11 @@ impl Prepared {
         &self.stacks[begin..self.stack_ends[i]]
     }
 
+    /// The number of locations (positions that [`Prepared::location_nodes`] takes).
+    pub fn location_count(&self) -> usize {
+        self.loc_nodes.len()
+    }
+
     /// The node ids of the location at position `loc`, innermost frame first.
     pub fn location_nodes(&self, loc: u32) -> &[u32] {
         &self.loc_nodes[loc as usize]
