@@ -179,7 +179,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
                     d.fill.push_str(&diff_color(b));
                 } else {
                     let _ = write!(d.title, "{esc} ({}, {:.2}%)", fmt(b.net), pct(b.net));
-                    d.fill.push_str(&name_color(name));
+                    push_name_color(&mut d.fill, name);
                 }
                 // inferno's label: the name when it fits the box, else cut with "..", nothing under three
                 // characters.
@@ -354,20 +354,22 @@ fn xml_escape(s: &str) -> String {
     out
 }
 
-/// A warm colour picked by the name (flamegraph.pl's "hot" palette), the same for a name in every graph.
-fn name_color(name: &str) -> String {
+/// Appends a warm colour picked by the name (flamegraph.pl's "hot" palette), the same for a name in every graph.
+fn push_name_color(out: &mut String, name: &str) {
+    use std::fmt::Write;
     use std::hash::Hasher;
     let mut h = rustc_hash::FxHasher::default();
     h.write(name.as_bytes());
     let x = h.finish();
     let x = (x ^ (x >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     let v = |shift: u32| ((x >> shift) & 0xffff) as f64 / 65535.0;
-    format!(
+    let _ = write!(
+        out,
         "rgb({},{},{})",
         205 + (50.0 * v(0)) as u32,
         (230.0 * v(16)) as u32,
         (55.0 * v(32)) as u32
-    )
+    );
 }
 
 /// One line given to inferno: the frames of stack `stack`, with a width and a net value (those of that stack, or
@@ -469,20 +471,35 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
     boxes: &HashMap<(u64, u64), BoxValue, S>,
     draw: &impl Fn(&str, BoxValue, &mut Drawn),
 ) -> String {
+    use memchr::memmem::Finder;
+    let (open_title, close_title) = (Finder::new("<title>"), Finder::new("</title>"));
+    let (close_tag, close_text) = (Finder::new("/>"), Finder::new("</text>"));
+    let (fg_x, fg_w, fill) = (
+        Finder::new(" fg:x=\""),
+        Finder::new(" fg:w=\""),
+        Finder::new(" fill=\""),
+    );
+    // The value of the attribute that `f` finds (` name="`) in `tag`.
+    let value = |tag: &str, f: &Finder| -> Option<(usize, usize)> {
+        let v = f.find(tag.as_bytes())? + f.needle().len();
+        Some((v, v + memchr::memchr(b'"', &tag.as_bytes()[v..])?))
+    };
     let mut out = String::with_capacity(svg.len() + svg.len() / 2);
     let mut d = Drawn::default();
     let mut rest = svg;
-    while let Some(i) = rest.find("<title>") {
+    while let Some(i) = open_title.find(rest.as_bytes()) {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let Some(j) = rest.find("</title>") else { break };
+        let Some(j) = close_title.find(rest.as_bytes()) else {
+            break;
+        };
         let title = &rest["<title>".len()..j];
         let after = &rest[j + "</title>".len()..];
-        let rect_end = after.find("/>").filter(|_| after.starts_with("<rect "));
+        let rect_end = close_tag.find(after.as_bytes()).filter(|_| after.starts_with("<rect "));
         let parsed = rect_end.and_then(|k| {
             let rect = &after[..k + 2];
-            let key = (attr(rect, "fg:x")?.parse().ok()?, attr(rect, "fg:w")?.parse().ok()?);
-            Some((rect, boxes.get(&key)?))
+            let number = |f: &Finder| value(rect, f).and_then(|(v, e)| rect[v..e].parse::<u64>().ok());
+            Some((rect, boxes.get(&(number(&fg_x)?, number(&fg_w)?))?))
         });
         let Some((rect, b)) = parsed else {
             out.push_str(&rest[..j + "</title>".len()]);
@@ -495,10 +512,7 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         out.push_str("<title>");
         out.push_str(&d.title);
         out.push_str("</title>");
-        match rect.find(" fill=\"").and_then(|f| {
-            let v = f + " fill=\"".len();
-            Some((v, v + rect[v..].find('"')?))
-        }) {
+        match value(rect, &fill) {
             Some((v, e)) => {
                 out.push_str(&rect[..v]);
                 out.push_str(&d.fill);
@@ -509,7 +523,8 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         rest = &after[rect.len()..];
         // The label: `<text …>…</text>` right after the rectangle.
         if rest.starts_with("<text ")
-            && let (Some(open_end), Some(close)) = (rest.find('>'), rest.find("</text>"))
+            && let (Some(open_end), Some(close)) =
+                (memchr::memchr(b'>', rest.as_bytes()), close_text.find(rest.as_bytes()))
             && open_end < close
         {
             out.push_str(&rest[..=open_end]);
@@ -520,21 +535,6 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
     }
     out.push_str(rest);
     out
-}
-
-/// The value of attribute `name` in the tag text `tag`.
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let mut from = 0;
-    loop {
-        let at = from + tag[from..].find(name)?;
-        let rest = &tag[at + name.len()..];
-        if tag[..at].ends_with(' ')
-            && let Some(v) = rest.strip_prefix("=\"")
-        {
-            return Some(&v[..v.find('"')?]);
-        }
-        from = at + name.len();
-    }
 }
 
 #[cfg(test)]
@@ -653,7 +653,13 @@ mod tests {
         assert_eq!(diff_color(BoxValue { net: 0, width: 5 }), "rgb(224,224,224)");
         assert_eq!(diff_color(BoxValue { net: 10, width: 10 }), "rgb(255,80,80)");
         assert_eq!(diff_color(BoxValue { net: -5, width: 10 }), "rgb(155,155,255)");
-        assert_eq!(name_color("main.f"), name_color("main.f"));
+        let colour = |name: &str| {
+            let mut s = String::new();
+            push_name_color(&mut s, name);
+            s
+        };
+        assert_eq!(colour("main.f"), colour("main.f"));
+        assert!(colour("main.f").starts_with("rgb(2"), "{}", colour("main.f"));
     }
 
     #[test]
