@@ -194,18 +194,23 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
                     }
                 }
             };
-            let mut out = Vec::with_capacity(1 << 20);
+            // Room for every box drawn (about 250 bytes each): reserved, not touched, so never moved.
+            let mut out = String::with_capacity(boxes.len().saturating_mul(256).min(1 << 31));
             let mut carry: Vec<u8> = Vec::new();
             for piece in rx {
-                carry.extend_from_slice(&piece);
-                // Everything before the last box that has begun is whole boxes.
-                if let Some(at) = memchr::memmem::rfind(&carry, b"<g>") {
-                    rewrite_bytes(&carry[..at], &boxes, &draw, &mut out);
-                    carry.drain(..at);
-                }
+                let work = if carry.is_empty() {
+                    &piece[..]
+                } else {
+                    carry.extend_from_slice(&piece);
+                    &carry[..]
+                };
+                // Everything before the last box that has begun is whole boxes; the rest waits for the next piece.
+                let at = memchr::memmem::rfind(work, b"<g>").unwrap_or(0);
+                rewrite_bytes(&work[..at], &boxes, &draw, &mut out);
+                carry = work[at..].to_vec();
             }
             rewrite_bytes(&carry, &boxes, &draw, &mut out);
-            out
+            out.into_bytes()
         });
         let mut w = PieceWriter {
             buf: Vec::with_capacity(PIECE),
@@ -284,16 +289,17 @@ impl std::io::Write for PieceWriter {
     }
 }
 
-/// [`rewrite_piece`] of `svg` (whole boxes) appended to `out`; bytes that are not UTF-8 are passed on as they are.
+/// [`rewrite_piece`] of `svg` (whole boxes) appended to `out`; bytes that are not UTF-8 (inferno writes none) are
+/// passed on with replacement characters.
 fn rewrite_bytes<S: std::hash::BuildHasher>(
     svg: &[u8],
     boxes: &HashMap<(u64, u64), BoxValue, S>,
     draw: &impl Fn(&str, BoxValue, &mut Drawn),
-    out: &mut Vec<u8>,
+    out: &mut String,
 ) {
     match std::str::from_utf8(svg) {
-        Ok(s) => out.extend_from_slice(rewrite_piece(s, boxes, draw).as_bytes()),
-        Err(_) => out.extend_from_slice(svg),
+        Ok(s) => rewrite_piece(s, boxes, draw, out),
+        Err(_) => out.push_str(&String::from_utf8_lossy(svg)),
     }
 }
 
@@ -470,7 +476,8 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
     svg: &str,
     boxes: &HashMap<(u64, u64), BoxValue, S>,
     draw: &impl Fn(&str, BoxValue, &mut Drawn),
-) -> String {
+    out: &mut String,
+) {
     use memchr::memmem::Finder;
     let (open_title, close_title) = (Finder::new("<title>"), Finder::new("</title>"));
     let (close_tag, close_text) = (Finder::new("/>"), Finder::new("</text>"));
@@ -484,7 +491,6 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         let v = f.find(tag.as_bytes())? + f.needle().len();
         Some((v, v + memchr::memchr(b'"', &tag.as_bytes()[v..])?))
     };
-    let mut out = String::with_capacity(svg.len() + svg.len() / 2);
     let mut d = Drawn::default();
     let mut rest = svg;
     while let Some(i) = open_title.find(rest.as_bytes()) {
@@ -534,7 +540,6 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         }
     }
     out.push_str(rest);
-    out
 }
 
 #[cfg(test)]
@@ -673,11 +678,17 @@ mod tests {
                 width: 1024,
             },
         );
-        let out = rewrite_piece(svg, &boxes, &|token: &str, b: BoxValue, d: &mut Drawn| {
-            d.title = format!("{token} [{}]", b.net);
-            d.label = "main.f".into();
-            d.fill = "red".into();
-        });
+        let mut out = String::new();
+        rewrite_piece(
+            svg,
+            &boxes,
+            &|token: &str, b: BoxValue, d: &mut Drawn| {
+                d.title = format!("{token} [{}]", b.net);
+                d.label = "main.f".into();
+                d.fill = "red".into();
+            },
+            &mut out,
+        );
         assert!(out.contains("<title>01 [-1024]</title>"), "{out}");
         assert!(out.contains(r#"fill="red" fg:x="0""#), "{out}");
         assert!(out.contains(r#"<text x="0.25%" y="10">main.f</text>"#), "{out}");
