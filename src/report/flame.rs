@@ -147,7 +147,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     let (drawn, svg) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
         let rewriter = scope.spawn(|| {
-            let boxes = layout(set, &lines);
+            let boxes = layout(set, &lines, min_time);
             let escaped: Vec<String> = set.names.iter().map(|n| xml_escape(n)).collect();
             let pct = |v: i64| {
                 if h.total == 0 {
@@ -333,7 +333,8 @@ fn push_token(out: &mut String, n: u32, digits: usize) {
         *d = DIGITS[(n % 62) as usize];
         n /= 62;
     }
-    out.extend(buf[..digits].iter().map(|&b| b as char));
+    // Base-62 digits are ASCII.
+    out.push_str(std::str::from_utf8(&buf[..digits]).unwrap_or_default());
 }
 
 fn token_rank(token: &str, digits: usize) -> Option<u32> {
@@ -424,34 +425,37 @@ fn lines_to_draw(set: &StackSet, order: &[usize], diff: bool, min_time: f64) -> 
     lines
 }
 
-/// The boxes inferno draws for `lines`, keyed by (start, width) in its units: a box starts at the running width
-/// where its frame first appears and spans the lines above it. Two boxes with the same start and width are one
-/// above the other with the same stacks, so they have the same values.
-fn layout(set: &StackSet, lines: &[Line]) -> HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> {
+/// The boxes inferno draws for `lines` (those not narrower than `min_time`), keyed by (start, width) in its units: a
+/// box starts at the running width where its frame first appears and spans the lines above it. Two boxes with the
+/// same start and width are one above the other with the same stacks, so they have the same values.
+fn layout(set: &StackSet, lines: &[Line], min_time: f64) -> HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> {
     let mut boxes: HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> = HashMap::default();
-    let mut open: Vec<(u32, u64, BoxValue)> = Vec::new();
-    let mut time = 0u64;
-    let mut root = BoxValue::default();
+    boxes.reserve(lines.len() * 2);
+    // Open boxes: (frame, start time, net before it). A box's values are what accrued between its start and end.
+    let mut open: Vec<(u32, u64, i64)> = Vec::new();
+    let (mut time, mut net) = (0u64, 0i64);
+    let mut close = |open: &mut Vec<(u32, u64, i64)>, keep: usize, time: u64, net: i64| {
+        for (_, start, before) in open.drain(keep..).rev() {
+            let width = time - start;
+            if (width as f64) >= min_time {
+                let value = BoxValue {
+                    net: net.wrapping_sub(before),
+                    width,
+                };
+                boxes.insert((start, width), value);
+            }
+        }
+    };
     for l in lines {
         let p = set.path(l.stack);
-        let (width, net) = (l.width, l.net);
         let shared = open.iter().zip(p).take_while(|((n, _, _), f)| n == *f).count();
-        for (_, start, b) in open.drain(shared..).rev() {
-            boxes.insert((start, time - start), b);
-        }
-        open.extend(p[shared..].iter().map(|&n| (n, time, BoxValue::default())));
-        for (_, _, b) in open.iter_mut() {
-            b.net = b.net.wrapping_add(net);
-            b.width += width;
-        }
-        root.net = root.net.wrapping_add(net);
-        root.width += width;
-        time += width;
+        close(&mut open, shared, time, net);
+        open.extend(p[shared..].iter().map(|&n| (n, time, net)));
+        net = net.wrapping_add(l.net);
+        time += l.width;
     }
-    for (_, start, b) in open.drain(..).rev() {
-        boxes.insert((start, time - start), b);
-    }
-    boxes.insert((0, time), root);
+    close(&mut open, 0, time, net);
+    boxes.insert((0, time), BoxValue { net, width: time });
     boxes
 }
 
@@ -574,7 +578,7 @@ mod tests {
                 net: s.sums(i).0,
             })
             .collect();
-        let b = layout(&s, &lines);
+        let b = layout(&s, &lines, 0.0);
         let get = |st, w| {
             let v = b[&(st, w)];
             (v.net, v.width)
@@ -624,7 +628,7 @@ mod tests {
             })
             .collect();
         let drawn = |lines: &[Line]| {
-            let mut b: Vec<_> = layout(&s, lines)
+            let mut b: Vec<_> = layout(&s, lines, 0.0)
                 .into_iter()
                 .filter(|((_, w), _)| *w as f64 >= 2.5)
                 .map(|(k, v)| (k, v.net, v.width))
