@@ -94,10 +94,11 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     };
     drop(order);
     // The lines as inferno reads them, written in two halves on the rayon pool.
+    let tokens = token_table(set.names.len(), digits);
     let half = lines.len() / 2;
     let (first, second) = rayon::join(
-        || inferno_text(set, &lines[..half], diff, digits),
-        || inferno_text(set, &lines[half..], diff, digits),
+        || inferno_text(set, &tokens, &lines[..half], diff, digits),
+        || inferno_text(set, &tokens, &lines[half..], diff, digits),
     );
     let text_lines = first.lines().chain(second.lines());
 
@@ -233,26 +234,56 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
 
 /// The lines of inferno's input for `lines`: `TOKENS WIDTH`, or for a difference `TOKENS BEFORE AFTER` where AFTER
 /// (inferno's width) is Σ|value| and AFTER - BEFORE the net; one per line.
-fn inferno_text(set: &StackSet, lines: &[Line], diff: bool, digits: usize) -> String {
-    use std::fmt::Write;
-    let mut text = String::new();
+fn inferno_text(set: &StackSet, tokens: &[u8], lines: &[Line], diff: bool, digits: usize) -> String {
+    let mut text: Vec<u8> = Vec::new();
     for l in lines {
         let p = set.path(l.stack);
-        text.reserve(p.len() * (digits + 1) + 24);
+        text.reserve(p.len() * (digits + 1) + 48);
         for (j, &n) in p.iter().enumerate() {
             if j > 0 {
-                text.push(';');
+                text.push(b';');
             }
-            push_token(&mut text, n, digits);
+            let at = n as usize * digits;
+            text.extend_from_slice(tokens.get(at..at + digits).unwrap_or_default());
         }
         if diff {
             let before = l.width as i128 - l.net as i128;
-            let _ = writeln!(text, " {before} {}", l.width);
-        } else {
-            let _ = writeln!(text, " {}", l.width);
+            text.push(b' ');
+            if before < 0 {
+                text.push(b'-');
+            }
+            push_decimal(&mut text, before.unsigned_abs());
+        }
+        text.push(b' ');
+        push_decimal(&mut text, u128::from(l.width));
+        text.push(b'\n');
+    }
+    // Tokens, digits, spaces, semicolons: ASCII.
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// Appends `v` in decimal.
+fn push_decimal(out: &mut Vec<u8>, mut v: u128) {
+    let mut buf = [0u8; 40];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
         }
     }
-    text
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// The token of every frame name, `digits` bytes each, back to back.
+fn token_table(names: usize, digits: usize) -> Vec<u8> {
+    let mut s = String::with_capacity(names * digits);
+    for n in 0..names {
+        push_token(&mut s, n as u32, digits);
+    }
+    s.into_bytes()
 }
 
 /// Bytes of SVG handed to the rewriting thread at a time.
@@ -342,10 +373,24 @@ fn token_rank(token: &str, digits: usize) -> Option<u32> {
         return None;
     }
     token.bytes().try_fold(0u32, |acc, b| {
-        let d = DIGITS.iter().position(|&x| x == b)? as u32;
+        let d = u32::from(DIGIT_VALUE[b as usize]);
+        if d >= 62 {
+            return None;
+        }
         acc.checked_mul(62)?.checked_add(d)
     })
 }
+
+/// The value of each base-62 digit of [`DIGITS`]; 255 for other bytes.
+const DIGIT_VALUE: [u8; 256] = {
+    let mut t = [255u8; 256];
+    let mut i = 0;
+    while i < 62 {
+        t[DIGITS[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
 
 fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -516,7 +561,10 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
             rest = after;
             continue;
         };
-        let token = title.rfind(" (").map_or(title, |p| &title[..p]);
+        // The token: the title before its last " (".
+        let token = memchr::memrchr(b'(', title.as_bytes())
+            .filter(|&p| p > 0 && title.as_bytes()[p - 1] == b' ')
+            .map_or(title, |p| &title[..p - 1]);
         let token = if token == "all" { "" } else { token };
         draw(token, *b, &mut d);
         out.push_str("<title>");

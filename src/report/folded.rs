@@ -486,32 +486,36 @@ impl StackSet {
         let order = self.order();
         let total: u64 = (0..self.len()).map(|i| self.width(i, diff)).sum();
         let threshold = too_narrow_to_draw(min_percent, total);
-        // cut[k]: the depth of the shallowest box of stack order[k] narrower than the threshold.
-        let mut cut: Vec<usize> = vec![usize::MAX; order.len()];
-        // Open boxes: (frame, first position in `order`, width so far).
+        // The narrow boxes not inside another narrow box, as (depth, first position in `order`, end): boxes close
+        // innermost first, so a narrow box takes the place of those closed inside it.
+        let mut narrow: Vec<(usize, usize, usize)> = Vec::new();
+        // Open boxes: (frame, first position in `order`, running width where it opened).
         let mut open: Vec<(u32, usize, u64)> = Vec::new();
-        let close = |open: &mut Vec<(u32, usize, u64)>, keep: usize, end: usize, cut: &mut Vec<usize>| {
+        let mut time = 0u64;
+        let mut close = |open: &mut Vec<(u32, usize, u64)>, keep: usize, end: usize, time: u64| {
             while open.len() > keep {
-                let (_, first, w) = open.pop().unwrap_or_default();
-                if (w as f64) < threshold {
-                    let depth = open.len();
-                    for c in &mut cut[first..end] {
-                        *c = (*c).min(depth);
+                let (_, first, start) = open.pop().unwrap_or_default();
+                if ((time - start) as f64) < threshold {
+                    while narrow.last().is_some_and(|n| n.1 >= first) {
+                        narrow.pop();
                     }
+                    narrow.push((open.len(), first, end));
                 }
             }
         };
         for (k, &i) in order.iter().enumerate() {
             let p = self.path(i);
             let shared = open.iter().zip(p).take_while(|(o, n)| o.0 == **n).count();
-            close(&mut open, shared, k, &mut cut);
-            open.extend(p[shared..].iter().map(|&n| (n, k, 0)));
-            let w = self.width(i, diff);
-            for o in open.iter_mut() {
-                o.2 += w;
-            }
+            close(&mut open, shared, k, time);
+            open.extend(p[shared..].iter().map(|&n| (n, k, time)));
+            time += self.width(i, diff);
         }
-        close(&mut open, 0, order.len(), &mut cut);
+        close(&mut open, 0, order.len(), time);
+        // cut[k]: the depth of the shallowest box of stack order[k] narrower than the threshold.
+        let mut cut: Vec<usize> = vec![usize::MAX; order.len()];
+        for (depth, first, end) in narrow {
+            cut[first..end].fill(depth);
+        }
         // The cut stacks keep their narrow frame (its box stays where it was, too narrow to draw). Stacks cut
         // alike are next to each other in order (they share every box down to the narrow one): summed.
         let mut spans: Vec<(usize, usize)> = Vec::with_capacity(order.len());
