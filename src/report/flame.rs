@@ -26,8 +26,9 @@ pub struct FlameOptions {
     pub inverted: bool,
     /// Draw a differential graph even when no value is negative (a base was subtracted).
     pub differential: bool,
-    /// Give inferno every stack. By default neighbouring stacks that end in boxes too narrow to draw are given
-    /// as one, which draws the same picture with less work (this switch is there to check that).
+    /// Give inferno every stack, for it to sort and draw as a flame graph. By default stacks that end in boxes too
+    /// narrow to draw are given as their parent's time, in order, and drawn as a flame chart: the same picture with
+    /// less work (this switch is there to check that).
     pub every_stack: bool,
 }
 
@@ -81,14 +82,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     let mut o = flamegraph::Options::default();
     let min_time = too_narrow_to_draw(o.min_width, total_width);
     let lines = if opts.every_stack {
-        order
-            .iter()
-            .map(|&i| Line {
-                stack: i,
-                width: set.width(i, diff),
-                net: set.sums(i).0,
-            })
-            .collect()
+        order.iter().map(|&i| Line::of(set, i, diff)).collect()
     } else {
         lines_to_draw(set, &order, diff, min_time)
     };
@@ -100,7 +94,13 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
         || inferno_text(set, &tokens, &lines[..half], diff, digits),
         || inferno_text(set, &tokens, &lines[half..], diff, digits),
     );
-    let text_lines = first.lines().chain(second.lines());
+    // inferno reverses a flame chart's lines: given reversed, they are drawn in order. Every stack, as they are, is
+    // given to inferno as to flamegraph.pl, for it to sort.
+    let text_lines: Box<dyn Iterator<Item = &str>> = if opts.every_stack {
+        Box::new(first.lines().chain(second.lines()))
+    } else {
+        Box::new(second.lines().rev().chain(first.lines().rev()))
+    };
 
     let fmt = |v: i64| h.format_value(v);
     o.title = opts.title.clone().unwrap_or_else(|| {
@@ -136,7 +136,9 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
         h.sample_unit.clone()
     };
     o.colors = Palette::Basic(BasicPalette::Hot);
-    o.no_sort = true;
+    // A flame chart: inferno draws the lines in the order given, not sorting them or checking that they are sorted
+    // (a box's own time may come after its children's lines). Given in order, they draw this flame graph.
+    o.flame_chart = !opts.every_stack;
     o.direction = if opts.inverted {
         Direction::Inverted
     } else {
@@ -237,7 +239,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
 fn inferno_text(set: &StackSet, tokens: &[u8], lines: &[Line], diff: bool, digits: usize) -> String {
     let mut text: Vec<u8> = Vec::new();
     for l in lines {
-        let p = set.path(l.stack);
+        let p = l.path(set);
         text.reserve(p.len() * (digits + 1) + 48);
         for (j, &n) in p.iter().enumerate() {
             if j > 0 {
@@ -424,48 +426,70 @@ fn push_name_color(out: &mut String, name: &str) {
     );
 }
 
-/// One line given to inferno: the frames of stack `stack`, with a width and a net value (those of that stack, or
-/// of several narrow neighbours summed into it).
+/// One line given to inferno: the first `len` frames of stack `stack`, with a width and a net value (those of that
+/// stack, or of several narrow neighbours summed into it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Line {
     stack: usize,
+    len: usize,
     width: u64,
     net: i64,
 }
 
+impl Line {
+    /// Stack `i` of `set`, whole.
+    fn of(set: &StackSet, i: usize, diff: bool) -> Line {
+        Line {
+            stack: i,
+            len: set.path(i).len(),
+            width: set.width(i, diff),
+            net: set.sums(i).0,
+        }
+    }
+
+    fn path<'a>(&self, set: &'a StackSet) -> &'a [u32] {
+        &set.path(self.stack)[..self.len]
+    }
+}
+
 /// The lines to give inferno for the stacks `order` (sorted, none of width 0) of `set`, so that the picture is the
 /// one all of them draw, from fewer lines. A stack that ends in a box of its own (no later stack goes on from it)
-/// narrower than `min_time` draws nothing there; neighbouring stacks like that under the same parent box are given
-/// as one line, named after the first, for as long as their summed width stays under `min_time`: that box is not
-/// drawn either, and every box that is keeps its place and width. (The time cannot go to the parent box instead:
-/// inferno wants the lines in text order, where a parent's own line comes before its children's.) Stacks cut by
-/// [`StackSet::cut`] end in such boxes, so a large profile's narrow leaves shrink to fewer lines.
+/// narrower than `min_time` draws nothing there: it is given without that frame, as time of its parent box, which
+/// keeps every drawn box in its place and width; neighbours that become the same line are one line. (inferno takes
+/// a parent's own time wherever it comes among its children when it draws a flame chart, which draws the lines in
+/// the order given: see [`flame_svg`].) At the root there is no parent to give the time to: there neighbouring
+/// narrow stacks are given as one, named after the first, for as long as their summed width stays under
+/// `min_time`, so that box is not drawn either. Stacks cut by [`StackSet::cut`] end in such boxes, so a large
+/// profile's narrow leaves shrink to a few lines.
 fn lines_to_draw(set: &StackSet, order: &[usize], diff: bool, min_time: f64) -> Vec<Line> {
     let mut lines: Vec<Line> = Vec::with_capacity(order.len());
-    // The last line can take in the next stack (it is a narrow leaf, and so was everything summed into it).
-    let mut open = false;
+    // The last line is a narrow stack at the root that can take in the next.
+    let mut open_at_root = false;
     for (k, &i) in order.iter().enumerate() {
+        let mut line = Line::of(set, i, diff);
         let p = set.path(i);
-        let (width, net) = (set.width(i, diff), set.sums(i).0);
         let extended = order.get(k + 1).is_some_and(|&j| {
             let q = set.path(j);
             q.len() > p.len() && q.starts_with(p)
         });
-        let narrow_leaf = !extended && (width as f64) < min_time;
-        if narrow_leaf
-            && open
-            && let Some(last) = lines.last_mut()
-        {
-            let q = set.path(last.stack);
-            let sum = last.width + width;
-            if q.len() == p.len() && q[..q.len() - 1] == p[..p.len() - 1] && (sum as f64) < min_time {
-                last.width = sum;
-                last.net = last.net.wrapping_add(net);
+        let narrow_leaf = !extended && (line.width as f64) < min_time;
+        if narrow_leaf && p.len() >= 2 {
+            line.len -= 1;
+        }
+        if let Some(last) = lines.last_mut() {
+            let same = if line.len < p.len() {
+                !open_at_root && last.path(set) == line.path(set)
+            } else {
+                narrow_leaf && open_at_root && p.len() == 1 && ((last.width + line.width) as f64) < min_time
+            };
+            if same {
+                last.width += line.width;
+                last.net = last.net.wrapping_add(line.net);
                 continue;
             }
         }
-        lines.push(Line { stack: i, width, net });
-        open = narrow_leaf;
+        lines.push(line);
+        open_at_root = narrow_leaf && p.len() == 1;
     }
     lines
 }
@@ -492,7 +516,7 @@ fn layout(set: &StackSet, lines: &[Line], min_time: f64) -> HashMap<(u64, u64), 
         }
     };
     for l in lines {
-        let p = set.path(l.stack);
+        let p = l.path(set);
         let shared = open.iter().zip(p).take_while(|((n, _, _), f)| n == *f).count();
         close(&mut open, shared, time, net);
         open.extend(p[shared..].iter().map(|&n| (n, time, net)));
@@ -619,13 +643,7 @@ mod tests {
             vec![vec![0, 1], vec![0, 1, 2], vec![0, 3], vec![4]],
             vec![(3, 3), (-2, 2), (5, 5), (1, 1)],
         );
-        let lines: Vec<Line> = (0..4)
-            .map(|i| Line {
-                stack: i,
-                width: s.width(i, true),
-                net: s.sums(i).0,
-            })
-            .collect();
+        let lines: Vec<Line> = (0..4).map(|i| Line::of(&s, i, true)).collect();
         let b = layout(&s, &lines, 0.0);
         let get = |st, w| {
             let v = b[&(st, w)];
@@ -642,9 +660,9 @@ mod tests {
 
     #[test]
     fn narrow_neighbours_under_one_parent_become_one_line() {
-        // Boxes under 2.5 are not drawn. Under a: b, c, d narrow (b + c is 2, adding d would make 3: d starts a
-        // line of its own); e is narrow but a;e;b goes on from it, so its line stays; a;e;b is wide; a;f narrow but
-        // alone before the root's b and c, which are narrow neighbours at the root.
+        // Boxes under 2.5 are not drawn. Under a: b, c, d narrow, given as a's own time, one line; e is narrow but
+        // a;e;b goes on from it, so its line stays; a;e;b is wide; a;f narrow, a's time again (after a;e;b). At the
+        // root b and c are narrow neighbours with no parent: one line named b while their sum (2) is under 2.5.
         let s = set(
             vec![
                 vec![0, 1],
@@ -659,22 +677,21 @@ mod tests {
             vec![(1, 1), (1, 1), (1, 1), (1, 1), (40, 40), (1, 1), (1, 1), (1, 1)],
         );
         let order: Vec<usize> = (0..8).collect();
-        let got: Vec<(usize, u64)> = lines_to_draw(&s, &order, false, 2.5)
+        let got: Vec<(usize, usize, u64)> = lines_to_draw(&s, &order, false, 2.5)
+            .iter()
+            .map(|l| (l.stack, l.len, l.width))
+            .collect();
+        assert_eq!(got, vec![(0, 1, 3), (3, 2, 1), (4, 3, 40), (5, 1, 1), (6, 1, 2)]);
+        // At the root, neighbours that would be drawn together are not merged.
+        let got: Vec<(usize, u64)> = lines_to_draw(&s, &order, false, 1.5)
             .iter()
             .map(|l| (l.stack, l.width))
             .collect();
-        assert_eq!(got, vec![(0, 2), (2, 1), (3, 1), (4, 40), (5, 1), (6, 2)]);
+        assert_eq!(&got[got.len() - 2..], &[(6, 1), (7, 1)]);
         // Nothing merges when every box is wide enough to draw.
         assert_eq!(lines_to_draw(&s, &order, false, 1.0).len(), 8);
         // The boxes that are drawn (width 2.5 and more) are the same either way.
-        let all: Vec<Line> = order
-            .iter()
-            .map(|&i| Line {
-                stack: i,
-                width: s.width(i, false),
-                net: s.sums(i).0,
-            })
-            .collect();
+        let all: Vec<Line> = order.iter().map(|&i| Line::of(&s, i, false)).collect();
         let drawn = |lines: &[Line]| {
             let mut b: Vec<_> = layout(&s, lines, 0.0)
                 .into_iter()
