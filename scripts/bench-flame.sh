@@ -5,8 +5,8 @@
 #
 #   scripts/bench-flame.sh [N_SAMPLES [N_LOCS [RUNS]]]     defaults: 100000 50000 7
 #
-# The three commands run RUNS times in rotation (each round starts with the next one), wall time by
-# /usr/bin/time; prints the medians and the ratios. Outputs go to target/bench-flame.
+# The three commands run RUNS times in rotation (each round starts with the next one; scripts/lib-bench.sh, wall
+# time to the millisecond); prints the medians, peak memory and the ratios. Outputs go to target/bench-flame.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,26 +26,9 @@ echo "profile: $PROF ($(stat -c %s "$PROF") bytes gzipped)"
 "$BIN" flame "$PROF" -o "$OUT/flame.svg"
 echo "folded: $(wc -l < "$OUT/folded.txt") stacks, $(stat -c %s "$OUT/folded.txt") bytes; flame: $(stat -c %s "$OUT/flame.svg") bytes"
 
-declare -A CMDS=(
-  [top]="$BIN top --format text $PROF"
-  [folded]="$BIN folded $PROF"
-  [flame]="$BIN flame $PROF -o $OUT/flame.svg"
-)
-ORDER=(top folded flame)
-declare -A TIMES
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-for k in "${ORDER[@]}"; do ${CMDS[$k]} > /dev/null; done   # warm-up
-for i in $(seq "$RUNS"); do
-  for j in 0 1 2; do
-    k=${ORDER[$(( (i + j) % 3 ))]}
-    /usr/bin/time -f "%e" -o "$OUT/time.txt" ${CMDS[$k]} > /dev/null
-    TIMES[$k]+="$(cat "$OUT/time.txt")"$'\n'
-  done
-done
-declare -A MED
-for k in "${ORDER[@]}"; do MED[$k]=$(printf '%s' "${TIMES[$k]}" | median); done
-printf '%-8s %10s\n' command "median s"
-for k in "${ORDER[@]}"; do printf '%-8s %10.3f\n' "$k" "${MED[$k]}"; done
-awk -v t="${MED[top]}" -v f="${MED[folded]}" -v g="${MED[flame]}" 'BEGIN {
-  printf "folded / top = %.2fx   flame / top = %.2fx   (goal <= 1.5x)\n", f / t, g / t
-}'
+source scripts/lib-bench.sh
+bench_run "$RUNS" "$OUT" \
+  top "$BIN top --format text $PROF" \
+  folded "$BIN folded $PROF" \
+  flame "$BIN flame $PROF -o $OUT/flame.svg"
+echo "folded / top = $(bench_ratio "${MED_S[folded]}" "${MED_S[top]}")x   flame / top = $(bench_ratio "${MED_S[flame]}" "${MED_S[top]}")x   (goal <= 1.5x)"

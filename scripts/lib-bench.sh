@@ -4,8 +4,9 @@
 #   bench_run RUNS OUTDIR name1 "cmd1" name2 "cmd2" ...
 #
 # Runs every command once as a warm-up, then RUNS rounds; round i starts with command i mod n and goes on in
-# order, so no command always runs first or right after the same neighbour. Each run is timed by GNU time
-# (/usr/bin/time): wall seconds and peak RSS. Sets the associative arrays MED_S (median wall seconds) and
+# order, so no command always runs first or right after the same neighbour. Each run is timed to the millisecond
+# by the clock around it (GNU time's own wall time has a resolution of 10 ms), and its peak RSS taken from GNU
+# time (/usr/bin/time). Sets the associative arrays MED_S (median wall seconds) and
 # MAX_KB (largest peak RSS over the runs), and prints a table. Output of the commands goes to /dev/null.
 
 declare -A MED_S MAX_KB
@@ -22,8 +23,12 @@ bench_run() {
   for ((i = 0; i < runs; i++)); do
     for ((j = 0; j < n; j++)); do
       k=$(( (i + j) % n ))
+      local t0 t1
+      t0=$(date +%s%N)
       /usr/bin/time -f "%e %M" -o "$out/time.txt" bash -c "${cmds[$k]}" > /dev/null 2>&1 || true
+      t1=$(date +%s%N)
       read -r s kb < <(tail -1 "$out/time.txt")
+      s=$(( (t1 - t0) / 1000000 ))e-3
       times[$k]+="$s"$'\n'
       rss[$k]+="$kb"$'\n'
     done
