@@ -87,20 +87,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
         lines_to_draw(set, &order, diff, min_time)
     };
     drop(order);
-    // The lines as inferno reads them, written in two halves on the rayon pool.
     let tokens = token_table(set.names.len(), digits);
-    let half = lines.len() / 2;
-    let (first, second) = rayon::join(
-        || inferno_text(set, &tokens, &lines[..half], diff, digits),
-        || inferno_text(set, &tokens, &lines[half..], diff, digits),
-    );
-    // inferno reverses a flame chart's lines: given reversed, they are drawn in order. Every stack, as they are, is
-    // given to inferno as to flamegraph.pl, for it to sort.
-    let text_lines: Box<dyn Iterator<Item = &str>> = if opts.every_stack {
-        Box::new(first.lines().chain(second.lines()))
-    } else {
-        Box::new(second.lines().rev().chain(first.lines().rev()))
-    };
 
     let fmt = |v: i64| h.format_value(v);
     o.title = opts.title.clone().unwrap_or_else(|| {
@@ -145,58 +132,88 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
         Direction::Straight
     };
     let char_width = 100.0 * o.font_size as f64 * o.font_width / opts.width.max(100) as f64;
+    // Per frame name: escaped once; and how a box is drawn.
+    let escaped: Vec<String> = set.names.iter().map(|n| xml_escape(n)).collect();
+    let pct = |v: i64| {
+        if h.total == 0 {
+            0.0
+        } else {
+            v as f64 * 100.0 / h.total as f64
+        }
+    };
+    let draw = |token: &str, b: BoxValue, d: &mut Drawn| {
+        use std::fmt::Write;
+        let rank = (!token.is_empty()).then(|| token_rank(token, digits)).flatten();
+        let (name, esc) = match rank.and_then(|r| Some((set.names.get(r as usize)?, &escaped[r as usize]))) {
+            Some((n, e)) => (n.as_str(), e.as_str()),
+            None if token.is_empty() => ("all", "all"),
+            None => (token, token),
+        };
+        d.title.clear();
+        d.label.clear();
+        d.fill.clear();
+        if diff {
+            let sign = if b.net > 0 { "+" } else { "" };
+            let _ = write!(
+                d.title,
+                "{esc} ({sign}{}, {sign}{:.2}%; {} changed)",
+                fmt(b.net),
+                pct(b.net),
+                fmt(b.width as i64)
+            );
+            d.fill.push_str(&diff_color(b));
+        } else {
+            let _ = write!(d.title, "{esc} ({}, {:.2}%)", fmt(b.net), pct(b.net));
+            push_name_color(&mut d.fill, name);
+        }
+        // inferno's label: the name when it fits the box, else cut with "..", nothing under three
+        // characters.
+        let fit = (b.width as f64 * 100.0 / total_width as f64 / char_width).trunc() as usize;
+        if !token.is_empty() && fit >= 3 {
+            if name.len() < fit {
+                d.label.push_str(esc);
+            } else {
+                let cut: String = name.chars().take(fit - 2).collect();
+                d.label.push_str(&xml_escape(&cut));
+                d.label.push_str("..");
+            }
+        }
+    };
+    if !opts.every_stack
+        && let Some(plan) = split_plan(set, &lines, min_time)
+    {
+        let mut second = inferno_options(&o);
+        return draw_split(
+            set,
+            &lines,
+            &plan,
+            &tokens,
+            (diff, digits),
+            (&mut o, &mut second),
+            min_time,
+            &draw,
+        )
+        .map_err(|e| Error::caused_by(ErrorKind::Invalid, "drawing the flame graph", e));
+    }
+    // The lines as inferno reads them, written in two halves on the rayon pool.
+    let half = lines.len() / 2;
+    let (first, second) = rayon::join(
+        || inferno_text(&tokens, lines[..half].iter().map(|l| l.given(set)), diff, digits),
+        || inferno_text(&tokens, lines[half..].iter().map(|l| l.given(set)), diff, digits),
+    );
+    // inferno reverses a flame chart's lines: given reversed, they are drawn in order. Every stack, as they are, is
+    // given to inferno as to flamegraph.pl, for it to sort.
+    let text_lines: Box<dyn Iterator<Item = &str>> = if opts.every_stack {
+        Box::new(first.lines().chain(second.lines()))
+    } else {
+        Box::new(second.lines().rev().chain(first.lines().rev()))
+    };
     // inferno draws on this thread and hands its SVG over in pieces to a second thread, which lays the boxes out
     // first (while inferno reads the lines) and then rewrites each piece as it comes.
     let (drawn, svg) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
         let rewriter = scope.spawn(|| {
             let boxes = layout(set, &lines, min_time);
-            let escaped: Vec<String> = set.names.iter().map(|n| xml_escape(n)).collect();
-            let pct = |v: i64| {
-                if h.total == 0 {
-                    0.0
-                } else {
-                    v as f64 * 100.0 / h.total as f64
-                }
-            };
-            let draw = |token: &str, b: BoxValue, d: &mut Drawn| {
-                use std::fmt::Write;
-                let rank = (!token.is_empty()).then(|| token_rank(token, digits)).flatten();
-                let (name, esc) = match rank.and_then(|r| Some((set.names.get(r as usize)?, &escaped[r as usize]))) {
-                    Some((n, e)) => (n.as_str(), e.as_str()),
-                    None if token.is_empty() => ("all", "all"),
-                    None => (token, token),
-                };
-                d.title.clear();
-                d.label.clear();
-                d.fill.clear();
-                if diff {
-                    let sign = if b.net > 0 { "+" } else { "" };
-                    let _ = write!(
-                        d.title,
-                        "{esc} ({sign}{}, {sign}{:.2}%; {} changed)",
-                        fmt(b.net),
-                        pct(b.net),
-                        fmt(b.width as i64)
-                    );
-                    d.fill.push_str(&diff_color(b));
-                } else {
-                    let _ = write!(d.title, "{esc} ({}, {:.2}%)", fmt(b.net), pct(b.net));
-                    push_name_color(&mut d.fill, name);
-                }
-                // inferno's label: the name when it fits the box, else cut with "..", nothing under three
-                // characters.
-                let fit = (b.width as f64 * 100.0 / total_width as f64 / char_width).trunc() as usize;
-                if !token.is_empty() && fit >= 3 {
-                    if name.len() < fit {
-                        d.label.push_str(esc);
-                    } else {
-                        let cut: String = name.chars().take(fit - 2).collect();
-                        d.label.push_str(&xml_escape(&cut));
-                        d.label.push_str("..");
-                    }
-                }
-            };
             // Room for every box drawn (about 250 bytes each): reserved, not touched, so never moved.
             let mut out = String::with_capacity(boxes.len().saturating_mul(256).min(1 << 31));
             let mut carry: Vec<u8> = Vec::new();
@@ -234,22 +251,30 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     })
 }
 
-/// The lines of inferno's input for `lines`: `TOKENS WIDTH`, or for a difference `TOKENS BEFORE AFTER` where AFTER
+/// The lines of inferno's input for `given`: `TOKENS WIDTH`, or for a difference `TOKENS BEFORE AFTER` where AFTER
 /// (inferno's width) is Σ|value| and AFTER - BEFORE the net; one per line.
-fn inferno_text(set: &StackSet, tokens: &[u8], lines: &[Line], diff: bool, digits: usize) -> String {
+fn inferno_text<'a>(tokens: &[u8], given: impl Iterator<Item = Given<'a>>, diff: bool, digits: usize) -> String {
     let mut text: Vec<u8> = Vec::new();
-    for l in lines {
-        let p = l.path(set);
-        text.reserve(p.len() * (digits + 1) + 48);
-        for (j, &n) in p.iter().enumerate() {
-            if j > 0 {
-                text.push(b';');
+    for g in given {
+        let (width, net) = match g {
+            Given::Frames(p, width, net) => {
+                text.reserve(p.len() * (digits + 1) + 48);
+                for (j, &n) in p.iter().enumerate() {
+                    if j > 0 {
+                        text.push(b';');
+                    }
+                    let at = n as usize * digits;
+                    text.extend_from_slice(tokens.get(at..at + digits).unwrap_or_default());
+                }
+                (width, net)
             }
-            let at = n as usize * digits;
-            text.extend_from_slice(tokens.get(at..at + digits).unwrap_or_default());
-        }
+            Given::Placeholder(token, width) => {
+                text.extend_from_slice(token.as_bytes());
+                (width, 0)
+            }
+        };
         if diff {
-            let before = l.width as i128 - l.net as i128;
+            let before = width as i128 - net as i128;
             text.push(b' ');
             if before < 0 {
                 text.push(b'-');
@@ -257,11 +282,245 @@ fn inferno_text(set: &StackSet, tokens: &[u8], lines: &[Line], diff: bool, digit
             push_decimal(&mut text, before.unsigned_abs());
         }
         text.push(b' ');
-        push_decimal(&mut text, u128::from(l.width));
+        push_decimal(&mut text, u128::from(width));
         text.push(b'\n');
     }
     // Tokens, digits, spaces, semicolons: ASCII.
     String::from_utf8(text).unwrap_or_default()
+}
+
+/// A line as written for inferno: frames, a width and the net; or a placeholder frame (drawing nothing that is
+/// kept) and a width.
+#[derive(Clone, Copy)]
+enum Given<'a> {
+    Frames(&'a [u32], u64, i64),
+    Placeholder(&'static str, u64),
+}
+
+/// inferno's options for a second drawing with `o`'s.
+fn inferno_options<'a>(o: &flamegraph::Options<'a>) -> flamegraph::Options<'a> {
+    let mut c = flamegraph::Options::default();
+    c.title = o.title.clone();
+    c.subtitle = o.subtitle.clone();
+    c.image_width = o.image_width;
+    c.count_name = o.count_name.clone();
+    c.colors = o.colors;
+    c.flame_chart = o.flame_chart;
+    c.no_sort = o.no_sort;
+    c.direction = o.direction;
+    c
+}
+
+/// Graphs of fewer lines are drawn by one inferno.
+const SPLIT_MIN_LINES: usize = 1024;
+
+/// Where a large graph is cut in two, for two infernos: before line `at`, which starts at time `at_time`. The boxes
+/// that go on across the cut (the first `chain` frames of line `at`; the one at depth j runs from `starts[j - 1]`
+/// to `ends[j - 1]`) are drawn whole by both.
+#[derive(Debug, PartialEq)]
+struct Split {
+    at: usize,
+    at_time: u64,
+    chain: usize,
+    starts: Vec<u64>,
+    ends: Vec<u64>,
+    total: u64,
+}
+
+/// How to draw `lines` in two halves, each by an inferno of its own, so that together they draw what one would:
+/// `None` when the graph is small, or when no cut near the middle leaves the deepest drawn box on both sides (the
+/// height of the picture comes from it, and both halves must have the same).
+fn split_plan(set: &StackSet, lines: &[Line], min_time: f64) -> Option<Split> {
+    let m = lines.len();
+    if m < SPLIT_MIN_LINES || std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return None;
+    }
+    // The drawn boxes at the greatest depth: the first and last line any of them spans.
+    let (mut deepest, mut lo, mut hi) = (0usize, usize::MAX, 0usize);
+    let mut open: Vec<(u32, u64, usize)> = Vec::new();
+    let mut time = 0u64;
+    let mut close = |open: &mut Vec<(u32, u64, usize)>, keep: usize, time: u64, last: usize| {
+        while open.len() > keep {
+            let depth = open.len();
+            let Some((_, start, first)) = open.pop() else { break };
+            if ((time - start) as f64) < min_time {
+                continue;
+            }
+            if depth > deepest {
+                (deepest, lo, hi) = (depth, first, last);
+            } else if depth == deepest {
+                (lo, hi) = (lo.min(first), hi.max(last));
+            }
+        }
+    };
+    for (i, l) in lines.iter().enumerate() {
+        let p = l.path(set);
+        let shared = open.iter().zip(p).take_while(|((n, _, _), f)| n == *f).count();
+        close(&mut open, shared, time, i.saturating_sub(1));
+        open.extend(p[shared..].iter().map(|&n| (n, time, i)));
+        time += l.width;
+    }
+    close(&mut open, 0, time, m - 1);
+    let total = time;
+    if deepest == 0 || lo >= hi {
+        return None;
+    }
+    let at = (m / 2).clamp(lo + 1, hi);
+    if at < m / 8 || at > m - m / 8 {
+        return None;
+    }
+    let at_time: u64 = lines[..at].iter().map(|l| l.width).sum();
+    let (before, after) = (lines[at - 1].path(set), lines[at].path(set));
+    let chain = before.iter().zip(after).take_while(|(a, b)| a == b).count();
+    let shared_with = |i: usize| {
+        let p = lines[i].path(set);
+        p.iter().zip(&after[..chain]).take_while(|(a, b)| a == b).count()
+    };
+    // Going back from the cut, lines share fewer and fewer of the chain's frames; box j starts at the first line
+    // that shares j of them, and ends after the last.
+    let mut starts = vec![at_time; chain];
+    let mut t = at_time;
+    for i in (0..at).rev() {
+        let c = shared_with(i);
+        if c == 0 {
+            break;
+        }
+        t -= lines[i].width;
+        starts[..c].iter_mut().for_each(|s| *s = t);
+    }
+    let mut ends = vec![at_time; chain];
+    let mut t = at_time;
+    for (i, l) in lines.iter().enumerate().skip(at) {
+        let c = shared_with(i);
+        if c == 0 {
+            break;
+        }
+        t += l.width;
+        ends[..c].iter_mut().for_each(|e| *e = t);
+    }
+    Some(Split {
+        at,
+        at_time,
+        chain,
+        starts,
+        ends,
+        total,
+    })
+}
+
+/// Two infernos draw the two halves of `plan` at once, each given the whole width: the first its lines, then the
+/// boxes that go on across the cut carried to their ends (as their own time: no box is added), then a placeholder
+/// to the end; the second a placeholder from the start, the boxes that go on across the cut opened where they
+/// start, then its lines. (Drawn as flame charts, the lines are taken in the order given.) Of the first half's boxes
+/// those that start at the cut or after (the placeholder) are dropped; of the second's those that start before it
+/// (the placeholder, the root, the boxes across the cut, which the first drew whole). The kept boxes are rewritten
+/// by `draw` and put together in one SVG: the picture one inferno draws, the boxes in another order.
+#[allow(clippy::too_many_arguments)]
+fn draw_split(
+    set: &StackSet,
+    lines: &[Line],
+    plan: &Split,
+    tokens: &[u8],
+    (diff, digits): (bool, usize),
+    (oa, ob): (&mut flamegraph::Options, &mut flamegraph::Options),
+    min_time: f64,
+    draw: &(impl Fn(&str, BoxValue, &mut Drawn) + Sync),
+) -> std::io::Result<Vec<u8>> {
+    let after = lines[plan.at].path(set);
+    let chain = |j: usize| &after[..j];
+    // First half: its lines, then box j carried from where box j + 1 ends (or the cut) to its own end.
+    let mut first: Vec<Given> = lines[..plan.at].iter().map(|l| l.given(set)).collect();
+    let mut end = plan.at_time;
+    for j in (1..=plan.chain).rev() {
+        let w = plan.ends[j - 1] - end;
+        if w > 0 {
+            first.push(Given::Frames(chain(j), w, 0));
+        }
+        end = plan.ends[j - 1];
+    }
+    if plan.total > end {
+        first.push(Given::Placeholder("~", plan.total - end));
+    }
+    // Second half: from the start to where the boxes across the cut open, then its lines.
+    let mut second: Vec<Given> = Vec::with_capacity(lines.len() - plan.at + plan.chain + 1);
+    let mut start = plan.starts.first().copied().unwrap_or(plan.at_time);
+    if start > 0 {
+        second.push(Given::Placeholder("!", start));
+    }
+    for j in 1..=plan.chain {
+        let next = plan.starts.get(j).copied().unwrap_or(plan.at_time);
+        if next > start {
+            second.push(Given::Frames(chain(j), next - start, 0));
+        }
+        start = next;
+    }
+    second.extend(lines[plan.at..].iter().map(|l| l.given(set)));
+    let draw_half = |given: &[Given], o: &mut flamegraph::Options| -> std::io::Result<Vec<u8>> {
+        let text = inferno_text(tokens, given.iter().copied(), diff, digits);
+        let mut svg = Vec::with_capacity(1 << 20);
+        // inferno reverses a flame chart's lines: given reversed, they are drawn in order.
+        flamegraph::from_lines(o, text.lines().rev(), &mut svg)?;
+        Ok(svg)
+    };
+    // The two infernos on two threads, started together; the layout after the first.
+    let (a, b, boxes) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| draw_half(&second, ob));
+        let a = draw_half(&first, oa);
+        let boxes = layout(set, lines, min_time);
+        let b = other
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the second drawing thread failed")));
+        (a, b, boxes)
+    });
+    let (a, b) = (a?, b?);
+    let region = |svg: &[u8]| -> Option<(usize, usize)> {
+        let open = memchr::memmem::find(svg, b"<svg id=\"frames\"")?;
+        let start = open + memchr::memchr(b'>', &svg[open..])? + 1;
+        let end = memchr::memmem::rfind(svg, b"</svg></svg>")?;
+        (start <= end).then_some((start, end))
+    };
+    let bad = || std::io::Error::other("inferno's SVG has no frames element");
+    let (ra, rb) = (region(&a).ok_or_else(bad)?, region(&b).ok_or_else(bad)?);
+    let cut = plan.at_time;
+    let (pa, pb) = rayon::join(
+        || rewrite_kept(&a[ra.0..ra.1], |x| x < cut, &boxes, draw),
+        || rewrite_kept(&b[rb.0..rb.1], |x| x >= cut, &boxes, draw),
+    );
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    out.extend_from_slice(&a[..ra.0]);
+    out.extend_from_slice(pa.as_bytes());
+    out.extend_from_slice(pb.as_bytes());
+    out.extend_from_slice(&a[ra.1..]);
+    Ok(out)
+}
+
+/// The boxes (`<g>…</g>`) of `frames` whose `fg:x` passes `keep`, rewritten by [`rewrite_piece`].
+fn rewrite_kept<S: std::hash::BuildHasher>(
+    frames: &[u8],
+    keep: impl Fn(u64) -> bool,
+    boxes: &HashMap<(u64, u64), BoxValue, S>,
+    draw: &impl Fn(&str, BoxValue, &mut Drawn),
+) -> String {
+    let mut kept: Vec<u8> = Vec::with_capacity(frames.len());
+    let starts: Vec<usize> = memchr::memmem::find_iter(frames, b"<g>").collect();
+    kept.extend_from_slice(&frames[..starts.first().copied().unwrap_or(frames.len())]);
+    let fg_x = memchr::memmem::Finder::new(" fg:x=\"");
+    for (k, &s) in starts.iter().enumerate() {
+        let g = &frames[s..starts.get(k + 1).copied().unwrap_or(frames.len())];
+        let x = fg_x.find(g).and_then(|p| {
+            let v = &g[p + fg_x.needle().len()..];
+            std::str::from_utf8(&v[..memchr::memchr(b'"', v)?])
+                .ok()?
+                .parse::<u64>()
+                .ok()
+        });
+        if x.is_none_or(&keep) {
+            kept.extend_from_slice(g);
+        }
+    }
+    let mut out = String::with_capacity(kept.len() + kept.len() / 4);
+    rewrite_bytes(&kept, boxes, draw, &mut out);
+    out
 }
 
 /// Appends `v` in decimal.
@@ -449,6 +708,10 @@ impl Line {
 
     fn path<'a>(&self, set: &'a StackSet) -> &'a [u32] {
         &set.path(self.stack)[..self.len]
+    }
+
+    fn given(self, set: &StackSet) -> Given<'_> {
+        Given::Frames(self.path(set), self.width, self.net)
     }
 }
 

@@ -456,21 +456,36 @@ fn cut_and_merged_stacks_draw_the_same_flame_graph() {
     use pprofsym::profile::ops::{self, BaseMode, CompareOptions, Named};
     use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_percent};
     use pprofsym::report::folded::{FoldedOptions, stacks};
-    let generated = Profile::new(crate::gen_profile::generate(20_000, 4_000)).unwrap();
-    let diff = ops::compare(
-        vec![Named::new("t2", load_rel("heap-rate1.t2.pb.gz"))],
-        vec![Named::new("t0", load_rel("heap-rate1.t0.pb.gz"))],
-        CompareOptions {
-            mode: BaseMode::DiffBase,
-            normalize: false,
-        },
-    )
-    .unwrap()
-    .profile;
-    for (name, p, differential) in [
-        ("t2", load_rel("heap-rate1.t2.pb.gz"), false),
-        ("t0-t2", diff, true),
-        ("generated", generated, false),
+    let diff_base = |new: Profile, old: Profile| {
+        ops::compare(
+            vec![Named::new("new", new)],
+            vec![Named::new("old", old)],
+            CompareOptions {
+                mode: BaseMode::DiffBase,
+                normalize: false,
+            },
+        )
+        .unwrap()
+        .profile
+    };
+    let generated = || Profile::new(crate::gen_profile::generate(20_000, 4_000)).unwrap();
+    // (name, profile, differential, drawn in two halves)
+    for (name, p, differential, halves) in [
+        ("t2", load_rel("heap-rate1.t2.pb.gz"), false, false),
+        (
+            "t0-t2",
+            diff_base(load_rel("heap-rate1.t2.pb.gz"), load_rel("heap-rate1.t0.pb.gz")),
+            true,
+            false,
+        ),
+        ("generated", generated(), false, true),
+        // A difference (values of both signs) large enough for two halves.
+        (
+            "generated diff",
+            diff_base(generated(), load_rel("heap-rate1.t0.pb.gz")),
+            true,
+            true,
+        ),
     ] {
         let all = stacks(&p, &FoldedOptions::default()).unwrap();
         let cut = all.clone().cut(min_box_percent(), differential);
@@ -479,25 +494,46 @@ fn cut_and_merged_stacks_draw_the_same_flame_graph() {
             differential,
             ..Default::default()
         };
-        // The picture of every stack, each its own line to inferno.
-        let every = flame_svg(
-            &all,
-            &FlameOptions {
-                every_stack: true,
-                ..fo.clone()
-            },
+        // The picture of every stack, given to inferno as they are, for it to sort and draw.
+        let every = String::from_utf8(
+            flame_svg(
+                &all,
+                &FlameOptions {
+                    every_stack: true,
+                    ..fo.clone()
+                },
+            )
+            .unwrap(),
         )
         .unwrap();
-        // The same from narrow neighbours given as one line, with and without the cut.
+        // The same from narrow stacks given as their parents' time, with and without the cut; a large graph drawn
+        // by two infernos has the same boxes, in another order.
         for (how, b) in [
             ("merged", flame_svg(&all, &fo).unwrap()),
             ("cut", flame_svg(&cut, &fo).unwrap()),
         ] {
-            if every != b {
-                let (a, b) = (String::from_utf8(every.clone()).unwrap(), String::from_utf8(b).unwrap());
-                let (a, b) = (a.replace("<g>", "\n<g>"), b.replace("<g>", "\n<g>"));
-                panic!("{name}, {how}: the SVGs differ: {}", first_difference(&b, &a).unwrap());
+            let b = String::from_utf8(b).unwrap();
+            assert_eq!(every != b, halves, "{name}, {how}: drawn in two halves or not");
+            let (x, y) = (boxes_in_order(&every), boxes_in_order(&b));
+            if x != y {
+                panic!(
+                    "{name}, {how}: the SVGs differ: {}",
+                    first_difference(&y.join("\n"), &x.join("\n")).unwrap()
+                );
             }
         }
     }
+}
+
+/// An SVG of inferno's as its text before the boxes, its boxes (`<g>…</g>`) sorted, and its text after them.
+fn boxes_in_order(svg: &str) -> Vec<String> {
+    let open = svg.find("<svg id=\"frames\"").expect("a frames element");
+    let start = open + svg[open..].find('>').unwrap() + 1;
+    let end = svg.rfind("</svg></svg>").expect("the end of the frames element");
+    let mut boxes: Vec<String> = svg[start..end].split("<g>").map(str::to_string).collect();
+    boxes.sort();
+    let mut all = vec![svg[..start].to_string()];
+    all.extend(boxes);
+    all.push(svg[end..].to_string());
+    all
 }
