@@ -132,8 +132,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
         Direction::Straight
     };
     let char_width = 100.0 * o.font_size as f64 * o.font_width / opts.width.max(100) as f64;
-    // Per frame name: escaped once; and how a box is drawn.
-    let escaped: Vec<String> = set.names.iter().map(|n| xml_escape(n)).collect();
+    // How a box is drawn.
     let pct = |v: i64| {
         if h.total == 0 {
             0.0
@@ -144,11 +143,13 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     let draw = |token: &str, b: BoxValue, d: &mut Drawn| {
         use std::fmt::Write;
         let rank = (!token.is_empty()).then(|| token_rank(token, digits)).flatten();
-        let (name, esc) = match rank.and_then(|r| Some((set.names.get(r as usize)?, &escaped[r as usize]))) {
-            Some((n, e)) => (n.as_str(), e.as_str()),
-            None if token.is_empty() => ("all", "all"),
-            None => (token, token),
+        let name = match rank.and_then(|r| set.names.get(r as usize)) {
+            Some(n) => n.as_str(),
+            None if token.is_empty() => "all",
+            None => token,
         };
+        let esc = xml_escaped(name);
+        let esc = esc.as_ref();
         d.title.clear();
         d.label.clear();
         d.fill.clear();
@@ -653,6 +654,16 @@ const DIGIT_VALUE: [u8; 256] = {
     t
 };
 
+/// `s` escaped for XML text and attributes: borrowed when nothing needs escaping, as in most frame names.
+fn xml_escaped(s: &str) -> std::borrow::Cow<'_, str> {
+    let b = s.as_bytes();
+    if memchr::memchr3(b'&', b'<', b'>', b).is_none() && memchr::memchr(b'"', b).is_none() {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(xml_escape(s))
+    }
+}
+
 fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -965,6 +976,15 @@ mod tests {
             b
         };
         assert_eq!(drawn(&all), drawn(&lines_to_draw(&s, &order, false, 2.5)));
+    }
+
+    #[test]
+    fn names_are_escaped_only_when_they_need_it() {
+        assert!(matches!(xml_escaped("main.(*T).f"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            xml_escaped("std::vector<int, A&>::at \"x\""),
+            "std::vector&lt;int, A&amp;&gt;::at &quot;x&quot;"
+        );
     }
 
     #[test]
