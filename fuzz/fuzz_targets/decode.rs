@@ -75,4 +75,18 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(r) = pprofsym::report::traces::traces(&p, &Default::default()) {
         let _ = pprofsym::report::traces::render_text(&r);
     }
+    // And the flame graph of them, cut as the command cuts them, plain and differential.
+    if let Ok(set) = pprofsym::report::folded::stacks(&p, &Default::default()) {
+        use pprofsym::report::flame::{FlameOptions, flame_svg, min_box_percent};
+        for differential in [false, true] {
+            let cut = set.clone().cut(min_box_percent(), differential);
+            let _ = flame_svg(
+                &cut,
+                &FlameOptions {
+                    differential,
+                    ..Default::default()
+                },
+            );
+        }
+    }
 });

@@ -77,7 +77,15 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
             "nothing to draw: no sample has a non-zero value",
         ));
     }
-    let total_width: u64 = order.iter().map(|&i| set.width(i, diff)).sum();
+    let total_width = order
+        .iter()
+        .try_fold(0u64, |t, &i| t.checked_add(set.width(i, diff)))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Invalid,
+                "the sample values are too large to draw: their sum overflows",
+            )
+        })?;
     let net_total: i64 = order.iter().map(|&i| set.sums(i).0).fold(0, i64::wrapping_add);
     let mut o = flamegraph::Options::default();
     let min_time = too_narrow_to_draw(o.min_width, total_width);
@@ -985,6 +993,15 @@ mod tests {
             xml_escaped("std::vector<int, A&>::at \"x\""),
             "std::vector&lt;int, A&amp;&gt;::at &quot;x&quot;"
         );
+    }
+
+    #[test]
+    fn values_whose_sum_overflows_are_an_error() {
+        let s = set(vec![vec![0], vec![1], vec![2]], vec![(i64::MAX, i64::MAX); 3]);
+        let cut = s.clone().cut(min_box_percent(), false);
+        let e = flame_svg(&cut, &FlameOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("too large to draw"), "{e}");
+        assert!(flame_svg(&s, &FlameOptions::default()).is_err());
     }
 
     #[test]

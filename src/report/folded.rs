@@ -484,7 +484,8 @@ impl StackSet {
         // Boxes are prefixes shared by stacks: with the stacks in order, a box is a run of them and its width their
         // sum.
         let order = self.order();
-        let total: u64 = (0..self.len()).map(|i| self.width(i, diff)).sum();
+        // Sums saturate: values that large cannot be drawn (flame_svg says so), but cutting them must not fail.
+        let total: u64 = (0..self.len()).fold(0u64, |t, i| t.saturating_add(self.width(i, diff)));
         let threshold = too_narrow_to_draw(min_percent, total);
         // The narrow boxes not inside another narrow box, as (depth, first position in `order`, end): boxes close
         // innermost first, so a narrow box takes the place of those closed inside it.
@@ -508,7 +509,7 @@ impl StackSet {
             let shared = open.iter().zip(p).take_while(|(o, n)| o.0 == **n).count();
             close(&mut open, shared, k, time);
             open.extend(p[shared..].iter().map(|&n| (n, k, time)));
-            time += self.width(i, diff);
+            time = time.saturating_add(self.width(i, diff));
         }
         close(&mut open, 0, order.len(), time);
         // cut[k]: the depth of the shallowest box of stack order[k] narrower than the threshold.
