@@ -28,7 +28,8 @@ bench_run() {
       /usr/bin/time -f "%e %M" -o "$out/time.txt" bash -c "${cmds[$k]}" > /dev/null 2>&1 || true
       t1=$(date +%s%N)
       read -r s kb < <(tail -1 "$out/time.txt")
-      s=$(( (t1 - t0) / 1000000 ))e-3
+      local ms=$(( (t1 - t0) / 1000000 ))
+      s=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
       times[$k]+="$s"$'\n'
       rss[$k]+="$kb"$'\n'
     done
