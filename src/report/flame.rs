@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use inferno::flamegraph::{self, Direction, Palette, color::BasicPalette};
 
 use super::folded::{StackSet, too_narrow_to_draw};
+use super::measure::push_scaled_label;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Options of the flame graph.
@@ -161,18 +162,20 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
         d.title.clear();
         d.label.clear();
         d.fill.clear();
+        let value = |t: &mut String, v: i64| push_scaled_label(t, v, &h.sample_unit, "minimum");
+        d.title.push_str(esc);
+        d.title.push_str(" (");
         if diff {
             let sign = if b.net > 0 { "+" } else { "" };
-            let _ = write!(
-                d.title,
-                "{esc} ({sign}{}, {sign}{:.2}%; {} changed)",
-                fmt(b.net),
-                pct(b.net),
-                fmt(b.width as i64)
-            );
+            d.title.push_str(sign);
+            value(&mut d.title, b.net);
+            let _ = write!(d.title, ", {sign}{:.2}%; ", pct(b.net));
+            value(&mut d.title, b.width as i64);
+            d.title.push_str(" changed)");
             d.fill.push_str(&diff_color(b));
         } else {
-            let _ = write!(d.title, "{esc} ({}, {:.2}%)", fmt(b.net), pct(b.net));
+            value(&mut d.title, b.net);
+            let _ = write!(d.title, ", {:.2}%)", pct(b.net));
             push_name_color(&mut d.fill, name);
         }
         // inferno's label: the name when it fits the box, else cut with "..", nothing under three
@@ -503,19 +506,21 @@ fn draw_split(
     Ok(out)
 }
 
-/// The boxes (`<g>…</g>`) of `frames` whose `fg:x` passes `keep`, rewritten by [`rewrite_piece`].
+/// The boxes (`<g>…</g>`) of `frames` whose `fg:x` passes `keep`, rewritten by [`rewrite_piece`]: each run of kept
+/// boxes in one piece.
 fn rewrite_kept<S: std::hash::BuildHasher>(
     frames: &[u8],
     keep: impl Fn(u64) -> bool,
     boxes: &HashMap<(u64, u64), BoxValue, S>,
     draw: &impl Fn(&str, BoxValue, &mut Drawn),
 ) -> String {
-    let mut kept: Vec<u8> = Vec::with_capacity(frames.len());
+    let mut out = String::with_capacity(frames.len() + frames.len() / 4);
     let starts: Vec<usize> = memchr::memmem::find_iter(frames, b"<g>").collect();
-    kept.extend_from_slice(&frames[..starts.first().copied().unwrap_or(frames.len())]);
     let fg_x = memchr::memmem::Finder::new(" fg:x=\"");
+    let mut run = 0;
     for (k, &s) in starts.iter().enumerate() {
-        let g = &frames[s..starts.get(k + 1).copied().unwrap_or(frames.len())];
+        let end = starts.get(k + 1).copied().unwrap_or(frames.len());
+        let g = &frames[s..end];
         let x = fg_x.find(g).and_then(|p| {
             let v = &g[p + fg_x.needle().len()..];
             std::str::from_utf8(&v[..memchr::memchr(b'"', v)?])
@@ -523,12 +528,12 @@ fn rewrite_kept<S: std::hash::BuildHasher>(
                 .parse::<u64>()
                 .ok()
         });
-        if x.is_none_or(&keep) {
-            kept.extend_from_slice(g);
+        if !x.is_none_or(&keep) {
+            rewrite_bytes(&frames[run..s], boxes, draw, &mut out);
+            run = end;
         }
     }
-    let mut out = String::with_capacity(kept.len() + kept.len() / 4);
-    rewrite_bytes(&kept, boxes, draw, &mut out);
+    rewrite_bytes(&frames[run..], boxes, draw, &mut out);
     out
 }
 
@@ -834,13 +839,14 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
     out: &mut String,
 ) {
     use memchr::memmem::Finder;
-    let (open_title, close_title) = (Finder::new("<title>"), Finder::new("</title>"));
-    let (close_tag, close_text) = (Finder::new("/>"), Finder::new("</text>"));
-    let (fg_x, fg_w, fill) = (
-        Finder::new(" fg:x=\""),
-        Finder::new(" fg:w=\""),
-        Finder::new(" fill=\""),
-    );
+    // The searchers, made once.
+    static FINDERS: std::sync::LazyLock<[Finder<'static>; 7]> = std::sync::LazyLock::new(|| {
+        [
+            "<title>", "</title>", "/>", "</text>", " fg:x=\"", " fg:w=\"", " fill=\"",
+        ]
+        .map(Finder::new)
+    });
+    let [open_title, close_title, close_tag, close_text, fg_x, fg_w, fill] = &*FINDERS;
     // The value of the attribute that `f` finds (` name="`) in `tag`.
     let value = |tag: &str, f: &Finder| -> Option<(usize, usize)> {
         let v = f.find(tag.as_bytes())? + f.needle().len();
@@ -860,7 +866,7 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         let parsed = rect_end.and_then(|k| {
             let rect = &after[..k + 2];
             let number = |f: &Finder| value(rect, f).and_then(|(v, e)| rect[v..e].parse::<u64>().ok());
-            Some((rect, boxes.get(&(number(&fg_x)?, number(&fg_w)?))?))
+            Some((rect, boxes.get(&(number(fg_x)?, number(fg_w)?))?))
         });
         let Some((rect, b)) = parsed else {
             out.push_str(&rest[..j + "</title>".len()]);
@@ -876,7 +882,7 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         out.push_str("<title>");
         out.push_str(&d.title);
         out.push_str("</title>");
-        match value(rect, &fill) {
+        match value(rect, fill) {
             Some((v, e)) => {
                 out.push_str(&rect[..v]);
                 out.push_str(&d.fill);

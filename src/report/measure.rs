@@ -108,8 +108,14 @@ impl Family {
 /// Converts `value` in `from` units to `to` units (`minimum`/`auto` pick a readable unit). Returns the scaled
 /// value and the unit name to print ("" for plain counts).
 pub fn scale(value: i64, from: &str, to: &str) -> (f64, String) {
+    let (v, u) = scale_ref(value, from, to);
+    (v, u.to_string())
+}
+
+/// [`scale`], the unit name borrowed.
+fn scale_ref<'a>(value: i64, from: &str, to: &'a str) -> (f64, &'a str) {
     if value < 0 && value != i64::MIN {
-        let (v, u) = scale(-value, from, to);
+        let (v, u) = scale_ref(-value, from, to);
         return (-v, u);
     }
     for fam in FAMILIES {
@@ -120,11 +126,11 @@ pub fn scale(value: i64, from: &str, to: &str) -> (f64, String) {
         } else {
             fam.find(to).unwrap_or(&fam.units[fam.default])
         };
-        return (base / dst.factor, dst.name.to_string());
+        return (base / dst.factor, dst.name);
     }
     match to {
-        "count" | "sample" | "unit" | "minimum" | "auto" => (value as f64, String::new()),
-        other => (value as f64, other.to_string()),
+        "count" | "sample" | "unit" | "minimum" | "auto" => (value as f64, ""),
+        other => (value as f64, other),
     }
 }
 
@@ -140,13 +146,26 @@ pub fn unit_factor(unit: &str) -> Option<(usize, f64)> {
 /// `value` (in `from` units) printed in `to` units with two decimals, a trailing `.00` dropped, and a bare `0`
 /// for zero.
 pub fn scaled_label(value: i64, from: &str, to: &str) -> String {
-    let (v, u) = scale(value, from, to);
-    let s = format!("{v:.2}");
-    let s = s.strip_suffix(".00").unwrap_or(&s);
-    if s == "0" || s == "-0" {
-        return "0".into();
+    let mut s = String::new();
+    push_scaled_label(&mut s, value, from, to);
+    s
+}
+
+/// [`scaled_label`], appended to `out`.
+pub fn push_scaled_label(out: &mut String, value: i64, from: &str, to: &str) {
+    use std::fmt::Write;
+    let (v, u) = scale_ref(value, from, to);
+    let start = out.len();
+    let _ = write!(out, "{v:.2}");
+    if out.ends_with(".00") {
+        out.truncate(out.len() - 3);
     }
-    format!("{s}{u}")
+    if matches!(&out[start..], "0" | "-0") {
+        out.truncate(start);
+        out.push('0');
+        return;
+    }
+    out.push_str(u);
 }
 
 /// `value` as a percentage of `total`, five characters wide: `  100%` near 100, `%5.2f%%` from 1 up, Go's
