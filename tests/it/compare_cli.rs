@@ -490,8 +490,10 @@ fn cut_and_merged_stacks_draw_the_same_flame_graph() {
         let all = stacks(&p, &FoldedOptions::default()).unwrap();
         let cut = all.clone().cut(min_box_percent(), differential);
         assert!(cut.len() < all.len(), "{name}: nothing was cut");
+        // Icicles (roots at the top) for the differential ones.
         let fo = FlameOptions {
             differential,
+            inverted: differential,
             ..Default::default()
         };
         // The picture of every stack, given to inferno as they are, for it to sort and draw.

@@ -86,19 +86,15 @@ impl Prepared {
             ..
         } = total;
         if let Some(full) = weights {
-            let is_kept = |i: usize| kept.is_none_or(|k| k[i]);
-            flat = full
-                .flat
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| if is_kept(i) { v } else { 0 })
-                .collect();
-            cum = full
-                .cum
-                .iter()
-                .enumerate()
-                .map(|(i, &v)| if is_kept(i) { v } else { 0 })
-                .collect();
+            // The full graph's weights, zero for the nodes dropped.
+            let masked = |w: &[_]| -> Vec<_> {
+                w.iter()
+                    .enumerate()
+                    .map(|(i, &v)| if kept.is_none_or(|k| k[i]) { v } else { 0 })
+                    .collect()
+            };
+            flat = masked(&full.flat);
+            cum = masked(&full.cum);
         }
         let nodes: Vec<u32> = (0..n as u32)
             .filter(|&i| flat[i as usize] != 0 || cum[i as usize] != 0)
