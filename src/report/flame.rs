@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use inferno::flamegraph::{self, Direction, Palette, color::BasicPalette};
 
-use super::folded::{StackSet, too_narrow_to_draw};
+use super::folded::{StackSet, too_narrow_to_draw, walk_boxes};
 use super::measure::push_scaled_label;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -68,8 +68,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     let h = &set.header;
     let diff = set.is_differential(opts.differential);
     let digits = token_digits(set.names.len());
-    // Stacks in token order (their frame numbers sorted), those with a width, as inferno lines: `TOKENS WIDTH`, or
-    // for a difference `TOKENS BEFORE AFTER` where AFTER (inferno's width) is Σ|value| and AFTER - BEFORE the net.
+    // The stacks in order (their frame numbers compared in turn), those with a width.
     let mut order = set.order();
     order.retain(|&i| set.width(i, diff) > 0);
     if order.is_empty() {
@@ -88,8 +87,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
             )
         })?;
     let net_total: i64 = order.iter().map(|&i| set.sums(i).0).fold(0, i64::wrapping_add);
-    let mut o = flamegraph::Options::default();
-    let min_time = too_narrow_to_draw(o.min_width, total_width);
+    let min_time = too_narrow_to_draw(flamegraph::Options::default().min_width, total_width);
     let lines = if opts.every_stack {
         order.iter().map(|&i| Line::of(set, i, diff)).collect()
     } else {
@@ -99,7 +97,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     let tokens = token_table(set.names.len(), digits);
 
     let fmt = |v: i64| h.format_value(v);
-    o.title = opts.title.clone().unwrap_or_else(|| {
+    let title = opts.title.clone().unwrap_or_else(|| {
         if diff {
             format!(
                 "{}: {}{} net change, {} changed",
@@ -124,22 +122,31 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
             fmt(h.total)
         ));
     }
-    o.subtitle = (!sub.is_empty()).then(|| sub.join("   "));
-    o.image_width = Some(opts.width.max(100));
-    o.count_name = if h.sample_unit.is_empty() {
-        "samples".into()
-    } else {
-        h.sample_unit.clone()
+    let subtitle = (!sub.is_empty()).then(|| sub.join("   "));
+    // inferno's options (made for each inferno that draws).
+    let options = || {
+        let mut o = flamegraph::Options::default();
+        o.title = title.clone();
+        o.subtitle = subtitle.clone();
+        o.image_width = Some(opts.width.max(100));
+        o.count_name = if h.sample_unit.is_empty() {
+            "samples".into()
+        } else {
+            h.sample_unit.clone()
+        };
+        o.colors = Palette::Basic(BasicPalette::Hot);
+        // A flame chart: inferno draws the lines in the order given, not sorting them or checking that they are
+        // sorted (a box's own time may come after its children's lines). Given in order, they draw this flame
+        // graph.
+        o.flame_chart = !opts.every_stack;
+        o.direction = if opts.inverted {
+            Direction::Inverted
+        } else {
+            Direction::Straight
+        };
+        o
     };
-    o.colors = Palette::Basic(BasicPalette::Hot);
-    // A flame chart: inferno draws the lines in the order given, not sorting them or checking that they are sorted
-    // (a box's own time may come after its children's lines). Given in order, they draw this flame graph.
-    o.flame_chart = !opts.every_stack;
-    o.direction = if opts.inverted {
-        Direction::Inverted
-    } else {
-        Direction::Straight
-    };
+    let mut o = options();
     let char_width = 100.0 * o.font_size as f64 * o.font_width / opts.width.max(100) as f64;
     // How a box is drawn.
     let pct = |v: i64| {
@@ -194,7 +201,7 @@ pub fn flame_svg(set: &StackSet, opts: &FlameOptions) -> Result<Vec<u8>> {
     if !opts.every_stack
         && let Some(plan) = split_plan(set, &lines, min_time)
     {
-        let mut second = inferno_options(&o);
+        let mut second = options();
         return draw_split(
             set,
             &lines,
@@ -309,27 +316,13 @@ enum Given<'a> {
     Placeholder(&'static str, u64),
 }
 
-/// inferno's options for a second drawing with `o`'s.
-fn inferno_options<'a>(o: &flamegraph::Options<'a>) -> flamegraph::Options<'a> {
-    let mut c = flamegraph::Options::default();
-    c.title = o.title.clone();
-    c.subtitle = o.subtitle.clone();
-    c.image_width = o.image_width;
-    c.count_name = o.count_name.clone();
-    c.colors = o.colors;
-    c.flame_chart = o.flame_chart;
-    c.no_sort = o.no_sort;
-    c.direction = o.direction;
-    c
-}
-
 /// Graphs of fewer lines are drawn by one inferno.
 const SPLIT_MIN_LINES: usize = 1024;
 
 /// Where a large graph is cut in two, for two infernos: before line `at`, which starts at time `at_time`. The boxes
 /// that go on across the cut (the first `chain` frames of line `at`; the one at depth j runs from `starts[j - 1]`
 /// to `ends[j - 1]`) are drawn whole by both.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 struct Split {
     at: usize,
     at_time: u64,
@@ -349,31 +342,17 @@ fn split_plan(set: &StackSet, lines: &[Line], min_time: f64) -> Option<Split> {
     }
     // The drawn boxes at the greatest depth: the first and last line any of them spans.
     let (mut deepest, mut lo, mut hi) = (0usize, usize::MAX, 0usize);
-    let mut open: Vec<(u32, u64, usize)> = Vec::new();
-    let mut time = 0u64;
-    let mut close = |open: &mut Vec<(u32, u64, usize)>, keep: usize, time: u64, last: usize| {
-        while open.len() > keep {
-            let depth = open.len();
-            let Some((_, start, first)) = open.pop() else { break };
-            if ((time - start) as f64) < min_time {
-                continue;
-            }
-            if depth > deepest {
-                (deepest, lo, hi) = (depth, first, last);
-            } else if depth == deepest {
-                (lo, hi) = (lo.min(first), hi.max(last));
-            }
+    let (total, _) = walk_boxes(lines.iter().map(|l| (l.path(set), l.width, l.net)), |b| {
+        if (b.width as f64) < min_time {
+            return;
         }
-    };
-    for (i, l) in lines.iter().enumerate() {
-        let p = l.path(set);
-        let shared = open.iter().zip(p).take_while(|((n, _, _), f)| n == *f).count();
-        close(&mut open, shared, time, i.saturating_sub(1));
-        open.extend(p[shared..].iter().map(|&n| (n, time, i)));
-        time += l.width;
-    }
-    close(&mut open, 0, time, m - 1);
-    let total = time;
+        let last = b.end - 1;
+        if b.depth > deepest {
+            (deepest, lo, hi) = (b.depth, b.first, last);
+        } else if b.depth == deepest {
+            (lo, hi) = (lo.min(b.first), hi.max(last));
+        }
+    });
     if deepest == 0 || lo >= hi {
         return None;
     }
@@ -516,18 +495,11 @@ fn rewrite_kept<S: std::hash::BuildHasher>(
 ) -> String {
     let mut out = String::with_capacity(frames.len() + frames.len() / 4);
     let starts: Vec<usize> = memchr::memmem::find_iter(frames, b"<g>").collect();
-    let fg_x = memchr::memmem::Finder::new(" fg:x=\"");
+    let fg_x = &FINDERS[4];
     let mut run = 0;
     for (k, &s) in starts.iter().enumerate() {
         let end = starts.get(k + 1).copied().unwrap_or(frames.len());
-        let g = &frames[s..end];
-        let x = fg_x.find(g).and_then(|p| {
-            let v = &g[p + fg_x.needle().len()..];
-            std::str::from_utf8(&v[..memchr::memchr(b'"', v)?])
-                .ok()?
-                .parse::<u64>()
-                .ok()
-        });
+        let x = attr_number(&frames[s..end], fg_x);
         if !x.is_none_or(&keep) {
             rewrite_bytes(&frames[run..s], boxes, draw, &mut out);
             run = end;
@@ -787,30 +759,17 @@ fn lines_to_draw(set: &StackSet, order: &[usize], diff: bool, min_time: f64) -> 
 fn layout(set: &StackSet, lines: &[Line], min_time: f64) -> HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> {
     let mut boxes: HashMap<(u64, u64), BoxValue, rustc_hash::FxBuildHasher> = HashMap::default();
     boxes.reserve(lines.len() * 2);
-    // Open boxes: (frame, start time, net before it). A box's values are what accrued between its start and end.
-    let mut open: Vec<(u32, u64, i64)> = Vec::new();
-    let (mut time, mut net) = (0u64, 0i64);
-    let mut close = |open: &mut Vec<(u32, u64, i64)>, keep: usize, time: u64, net: i64| {
-        for (_, start, before) in open.drain(keep..).rev() {
-            let width = time - start;
-            if (width as f64) >= min_time {
-                let value = BoxValue {
-                    net: net.wrapping_sub(before),
-                    width,
-                };
-                boxes.insert((start, width), value);
-            }
+    let (time, net) = walk_boxes(lines.iter().map(|l| (l.path(set), l.width, l.net)), |b| {
+        if (b.width as f64) >= min_time {
+            boxes.insert(
+                (b.start, b.width),
+                BoxValue {
+                    net: b.net,
+                    width: b.width,
+                },
+            );
         }
-    };
-    for l in lines {
-        let p = l.path(set);
-        let shared = open.iter().zip(p).take_while(|((n, _, _), f)| n == *f).count();
-        close(&mut open, shared, time, net);
-        open.extend(p[shared..].iter().map(|&n| (n, time, net)));
-        net = net.wrapping_add(l.net);
-        time += l.width;
-    }
-    close(&mut open, 0, time, net);
+    });
     boxes.insert((0, time), BoxValue { net, width: time });
     boxes
 }
@@ -829,6 +788,27 @@ fn diff_color(b: BoxValue) -> String {
     }
 }
 
+/// The searchers of [`rewrite_piece`] and [`rewrite_kept`], made once: `<title>`, `</title>`, `/>`, `</text>`,
+/// ` fg:x="`, ` fg:w="`, ` fill="`.
+static FINDERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 7]> = std::sync::LazyLock::new(|| {
+    [
+        "<title>", "</title>", "/>", "</text>", " fg:x=\"", " fg:w=\"", " fill=\"",
+    ]
+    .map(memchr::memmem::Finder::new)
+});
+
+/// Where the value of the attribute that `f` finds (` name="`) lies in `tag`.
+fn attr_value(tag: &[u8], f: &memchr::memmem::Finder) -> Option<(usize, usize)> {
+    let v = f.find(tag)? + f.needle().len();
+    Some((v, v + memchr::memchr(b'"', &tag[v..])?))
+}
+
+/// The value of the attribute that `f` finds in `tag`, as a number.
+fn attr_number(tag: &[u8], f: &memchr::memmem::Finder) -> Option<u64> {
+    let (v, e) = attr_value(tag, f)?;
+    std::str::from_utf8(&tag[v..e]).ok()?.parse().ok()
+}
+
 /// Rewrites every box of a piece of inferno's SVG (`<title>…</title><rect …/><text …>…</text>`, whole boxes only):
 /// its tooltip, fill and label from `draw(token, box)`, where the token is the frame as inferno saw it (before ` (`
 /// in its tooltip). Boxes not found in `boxes` are left as inferno drew them.
@@ -838,20 +818,7 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
     draw: &impl Fn(&str, BoxValue, &mut Drawn),
     out: &mut String,
 ) {
-    use memchr::memmem::Finder;
-    // The searchers, made once.
-    static FINDERS: std::sync::LazyLock<[Finder<'static>; 7]> = std::sync::LazyLock::new(|| {
-        [
-            "<title>", "</title>", "/>", "</text>", " fg:x=\"", " fg:w=\"", " fill=\"",
-        ]
-        .map(Finder::new)
-    });
     let [open_title, close_title, close_tag, close_text, fg_x, fg_w, fill] = &*FINDERS;
-    // The value of the attribute that `f` finds (` name="`) in `tag`.
-    let value = |tag: &str, f: &Finder| -> Option<(usize, usize)> {
-        let v = f.find(tag.as_bytes())? + f.needle().len();
-        Some((v, v + memchr::memchr(b'"', &tag.as_bytes()[v..])?))
-    };
     let mut d = Drawn::default();
     let mut rest = svg;
     while let Some(i) = open_title.find(rest.as_bytes()) {
@@ -865,7 +832,7 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         let rect_end = close_tag.find(after.as_bytes()).filter(|_| after.starts_with("<rect "));
         let parsed = rect_end.and_then(|k| {
             let rect = &after[..k + 2];
-            let number = |f: &Finder| value(rect, f).and_then(|(v, e)| rect[v..e].parse::<u64>().ok());
+            let number = |f| attr_number(rect.as_bytes(), f);
             Some((rect, boxes.get(&(number(fg_x)?, number(fg_w)?))?))
         });
         let Some((rect, b)) = parsed else {
@@ -882,7 +849,7 @@ fn rewrite_piece<S: std::hash::BuildHasher>(
         out.push_str("<title>");
         out.push_str(&d.title);
         out.push_str("</title>");
-        match value(rect, fill) {
+        match attr_value(rect.as_bytes(), fill) {
             Some((v, e)) => {
                 out.push_str(&rect[..v]);
                 out.push_str(&d.fill);

@@ -157,8 +157,14 @@ impl Gathered {
         self.ends.len()
     }
 
+    /// Where stack `i` lies in `frames`.
+    fn span(&self, i: usize) -> (usize, usize) {
+        (if i == 0 { 0 } else { self.ends[i - 1] }, self.ends[i])
+    }
+
     fn path(&self, i: usize) -> &[u32] {
-        &self.frames[if i == 0 { 0 } else { self.ends[i - 1] }..self.ends[i]]
+        let (start, end) = self.span(i);
+        &self.frames[start..end]
     }
 
     /// The stack written at `frames[start..]`: summed into an equal one (and taken back off), or kept as new.
@@ -310,8 +316,8 @@ impl StackSet {
     fn merge_sorted(&mut self, (a, oa): (Gathered, &[usize]), (b, ob): (Gathered, &[usize])) {
         let offset = a.frames.len();
         let span = |g: &Gathered, i: usize, base: usize| {
-            let start = if i == 0 { 0 } else { g.ends[i - 1] };
-            (base + start, base + g.ends[i])
+            let (start, end) = g.span(i);
+            (base + start, base + end)
         };
         self.spans = Vec::with_capacity(oa.len() + ob.len());
         self.sums = Vec::with_capacity(oa.len() + ob.len());
@@ -487,31 +493,18 @@ impl StackSet {
         // Sums saturate: values that large cannot be drawn (flame_svg says so), but cutting them must not fail.
         let total: u64 = (0..self.len()).fold(0u64, |t, i| t.saturating_add(self.width(i, diff)));
         let threshold = too_narrow_to_draw(min_percent, total);
-        // The narrow boxes not inside another narrow box, as (depth, first position in `order`, end): boxes close
-        // innermost first, so a narrow box takes the place of those closed inside it.
+        // The narrow boxes not inside another narrow box, as (frames kept above, first position in `order`, end):
+        // boxes close innermost first, so a narrow box takes the place of those closed inside it.
         let mut narrow: Vec<(usize, usize, usize)> = Vec::new();
-        // Open boxes: (frame, first position in `order`, running width where it opened).
-        let mut open: Vec<(u32, usize, u64)> = Vec::new();
-        let mut time = 0u64;
-        let mut close = |open: &mut Vec<(u32, usize, u64)>, keep: usize, end: usize, time: u64| {
-            while open.len() > keep {
-                let (_, first, start) = open.pop().unwrap_or_default();
-                if ((time - start) as f64) < threshold {
-                    while narrow.last().is_some_and(|n| n.1 >= first) {
-                        narrow.pop();
-                    }
-                    narrow.push((open.len(), first, end));
+        let paths = order.iter().map(|&i| (self.path(i), self.width(i, diff), 0));
+        walk_boxes(paths, |b| {
+            if (b.width as f64) < threshold {
+                while narrow.last().is_some_and(|n| n.1 >= b.first) {
+                    narrow.pop();
                 }
+                narrow.push((b.depth - 1, b.first, b.end));
             }
-        };
-        for (k, &i) in order.iter().enumerate() {
-            let p = self.path(i);
-            let shared = open.iter().zip(p).take_while(|(o, n)| o.0 == **n).count();
-            close(&mut open, shared, k, time);
-            open.extend(p[shared..].iter().map(|&n| (n, k, time)));
-            time = time.saturating_add(self.width(i, diff));
-        }
-        close(&mut open, 0, order.len(), time);
+        });
         // cut[k]: the depth of the shallowest box of stack order[k] narrower than the threshold.
         let mut cut: Vec<usize> = vec![usize::MAX; order.len()];
         for (depth, first, end) in narrow {
@@ -602,6 +595,58 @@ fn sort_paths<'a>(idx: &mut [usize], mut depth: usize, path: &(impl Fn(usize) ->
         idx = equal;
         depth += 4;
     }
+}
+
+/// A box of the flame graph that stacks in order draw: the frame at `depth` (1 for a root frame) that lines
+/// `first..end` have in common, from time `start`, `width` wide; `net` the sum of their values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Span {
+    pub depth: usize,
+    pub first: usize,
+    pub end: usize,
+    pub start: u64,
+    pub width: u64,
+    pub net: i64,
+}
+
+/// Walks the boxes that `lines` (paths in order, each with a width and a value) draw, merged as inferno merges
+/// them: a frame the lines have in common at one depth, one line after another, is one box. Calls `f` for each box
+/// as it closes (innermost first, in line order); the root is left out. Returns the total width and value.
+pub(crate) fn walk_boxes<'a>(
+    lines: impl IntoIterator<Item = (&'a [u32], u64, i64)>,
+    mut f: impl FnMut(Span),
+) -> (u64, i64) {
+    // Open boxes: (frame, first line, width and value before it).
+    fn close(open: &mut Vec<(u32, usize, u64, i64)>, keep: usize, at: (usize, u64, i64), f: &mut impl FnMut(Span)) {
+        let (end, time, net) = at;
+        while open.len() > keep {
+            let depth = open.len();
+            let Some((_, first, start, before)) = open.pop() else {
+                break;
+            };
+            f(Span {
+                depth,
+                first,
+                end,
+                start,
+                width: time - start,
+                net: net.wrapping_sub(before),
+            });
+        }
+    }
+    let mut open: Vec<(u32, usize, u64, i64)> = Vec::new();
+    let (mut k, mut time, mut net) = (0usize, 0u64, 0i64);
+    for (p, width, value) in lines {
+        let shared = open.iter().zip(p).take_while(|(o, n)| o.0 == **n).count();
+        close(&mut open, shared, (k, time, net), &mut f);
+        open.extend(p[shared..].iter().map(|&n| (n, k, time, net)));
+        // Sums saturate: values too large to draw are refused by flame_svg, but walking them must not fail.
+        time = time.saturating_add(width);
+        net = net.wrapping_add(value);
+        k += 1;
+    }
+    close(&mut open, 0, (k, time, net), &mut f);
+    (time, net)
 }
 
 /// The width under which inferno leaves a box out of a flame graph whose lines sum to `total`, when boxes under
