@@ -470,3 +470,43 @@ fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>> {
         }
     }
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The word-at-a-time reader agrees with prost on every length, with and without bytes after the varint (the
+    /// two paths), and refuses what prost refuses.
+    #[test]
+    fn varints_read_as_prost_reads_them() {
+        let mut values = vec![0u64, 1, 127, 128, 300, 16_383, 16_384, u64::MAX, u64::MAX - 1];
+        for bits in 0..64 {
+            values.extend([1u64 << bits, (1u64 << bits) - 1, (1u64 << bits) | 0x55]);
+        }
+        for v in values {
+            let mut enc = Vec::new();
+            prost::encoding::encode_varint(v, &mut enc);
+            for tail in [&[][..], &[0x80, 0xff, 0x01, 2, 3, 4, 5, 6, 7, 8, 9][..]] {
+                let mut buf = enc.clone();
+                buf.extend_from_slice(tail);
+                let mut b = &buf[..];
+                assert_eq!(varint_complete(&mut b), Some(v), "{v} then {} bytes", tail.len());
+                assert_eq!(b, tail);
+            }
+            // Truncated: refused, nothing consumed.
+            let short = &enc[..enc.len() - 1];
+            let mut b = short;
+            assert_eq!(varint_complete(&mut b), None);
+            assert_eq!(b, short);
+        }
+        // Eleven bytes, or a tenth byte over 1: refused by both.
+        for bad in [
+            [0xffu8; 11].to_vec(),
+            [&[0xff; 9][..], &[0x02, 0, 0, 0, 0, 0, 0, 0][..]].concat(),
+        ] {
+            let mut b = &bad[..];
+            assert_eq!(varint_complete(&mut b), None);
+            let mut p = &bad[..];
+            assert!(prost::encoding::decode_varint(&mut p).is_err());
+        }
+    }
+}
