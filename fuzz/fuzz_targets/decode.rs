@@ -16,7 +16,10 @@ use pprofsym::profile::{LoadOptions, decode_bytes};
 use pprofsym::report::{self, Granularity, SiteOptions, SiteSort, TopOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let opts = LoadOptions { max_decompressed: 16 << 20, ..LoadOptions::default() };
+    let opts = LoadOptions {
+        max_decompressed: 16 << 20,
+        ..LoadOptions::default()
+    };
     let res = decode_bytes(data, &opts);
     // Differential check on plain protobuf: our decoder must agree with prost's.
     if !data.starts_with(&[0x1f, 0x8b]) {

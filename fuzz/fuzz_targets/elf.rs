@@ -13,7 +13,9 @@ use pprofsym::binary::Binary;
 use pprofsym::symbolize::ElfSymbolizer;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(bin) = Binary::from_bytes("fuzz.elf", data.to_vec()) else { return };
+    let Ok(bin) = Binary::from_bytes("fuzz.elf", data.to_vec()) else {
+        return;
+    };
     let mut addrs: Vec<Svma> = Vec::new();
     for s in bin.sections().iter().take(64) {
         addrs.push(s.addr);

@@ -3,8 +3,8 @@
 //! a profile.proto round trip unchanged.
 
 use pprofsym::profile::{Format, LoadOptions, decode_as, decode_bytes, format::apply_comment_frames};
-use prost::Message;
 use pprofsym::report::{self, Granularity, SiteOptions, SiteSort, TopOptions, raw};
+use prost::Message;
 
 /// Reads `data` as `format` and exercises the result.
 pub fn check(data: &[u8], format: Format) {
@@ -24,7 +24,11 @@ pub fn check(data: &[u8], format: Format) {
     let _ = raw::profile_string(&pruned, Some(&names));
     let _ = report::info(&p);
     let p = match p.source().comment_frames.clone() {
-        Some(c) => apply_comment_frames(p, &c, format.is_heap()).expect("naming keeps a valid profile").0,
+        Some(c) => {
+            apply_comment_frames(p, &c, format.is_heap())
+                .expect("naming keeps a valid profile")
+                .0
+        }
         None => p,
     };
     let n = p.pb().sample_type.len();
@@ -40,7 +44,14 @@ pub fn check(data: &[u8], format: Format) {
             let _ = report::render::render_top(&r, report::render::Format::Text);
         }
     }
-    if let Ok(r) = report::sites(&p, &SiteOptions { sort: SiteSort::InuseSpace, limit: None, ..Default::default() }) {
+    if let Ok(r) = report::sites(
+        &p,
+        &SiteOptions {
+            sort: SiteSort::InuseSpace,
+            limit: None,
+            ..Default::default()
+        },
+    ) {
         let _ = report::render::render_sites(&r, report::render::Format::Text);
     }
 }

@@ -36,7 +36,14 @@ fuzz_target!(|data: &[u8]| {
     b.sample_type("inuse_space", "bytes");
     let m = b.mapping(start, start.wrapping_add(len), offset, &file, "");
     let locs: Vec<u64> = (3..8)
-        .map(|i| b.location(m, start.wrapping_add(word(i) % len.max(1)), Vec::<pb::Line>::new(), false))
+        .map(|i| {
+            b.location(
+                m,
+                start.wrapping_add(word(i) % len.max(1)),
+                Vec::<pb::Line>::new(),
+                false,
+            )
+        })
         .collect();
     b.sample(locs, vec![1], Vec::new());
     let Ok(p) = b.build() else { return };

@@ -65,11 +65,8 @@ pub struct MergeInput {
 /// encoded; anything else goes through [`super::load`], so every format it reads can be merged.
 pub fn load_for_merge(path: &Path, opts: &LoadOptions) -> Result<MergeInput> {
     let (name, data) = read_input(path)?;
-    match decode_message(&data, opts, true) {
-        Ok((pb, raw)) => Ok(MergeInput {
-            profile: Profile::new(pb).map_err(|e| e.context(&name))?,
-            raw,
-        }),
+    match merge_input_from_bytes(&data, opts) {
+        Ok(input) => Ok(input),
         Err(e) if e.kind() == ErrorKind::Format && path.as_os_str() != "-" => {
             drop(data);
             let profile = super::load(path, opts)?;
@@ -80,6 +77,15 @@ pub fn load_for_merge(path: &Path, opts: &LoadOptions) -> Result<MergeInput> {
         }
         Err(e) => Err(e.context(name)),
     }
+}
+
+/// A profile.proto message (gzipped or not) loaded for merging; the error says what is wrong, without a file name.
+pub fn merge_input_from_bytes(data: &[u8], opts: &LoadOptions) -> Result<MergeInput> {
+    let (pb, raw) = decode_message(data, opts, true)?;
+    Ok(MergeInput {
+        profile: Profile::new(pb)?,
+        raw,
+    })
 }
 
 impl MergeInput {
