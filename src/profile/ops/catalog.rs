@@ -180,7 +180,8 @@ impl Catalog {
                     }
                 };
                 h.write_u64(m);
-                batch.locs.push(m);
+                // Merged ids fit: they are numbered by a `HashIndex`, whose ids are u32.
+                batch.locs.push(m as u32);
             }
             lbls.clear();
             for l in label {

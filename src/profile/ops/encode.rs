@@ -6,7 +6,7 @@ use super::samples::Lbl;
 /// The flat sample arrays of a merge: sample `i` has locations `locs[loc_end[i]..loc_end[i + 1]]`, labels likewise,
 /// values `vals[i * ncols..][..ncols]`.
 pub(super) struct SampleArrays<'a> {
-    pub(super) locs: &'a [u64],
+    pub(super) locs: &'a [u32],
     pub(super) loc_end: &'a [usize],
     pub(super) lbls: &'a [Lbl],
     pub(super) lbl_end: &'a [usize],
@@ -48,7 +48,7 @@ impl SampleArrays<'_> {
 
     fn encode_sample(&self, i: usize, out: &mut Vec<u8>) {
         let locs = &self.locs[self.loc_end[i]..self.loc_end[i + 1]];
-        packed(out, 1, locs.iter().copied());
+        packed(out, 1, locs.iter().map(|&l| u64::from(l)));
         packed(
             out,
             2,
