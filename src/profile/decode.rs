@@ -73,8 +73,16 @@ pub(crate) fn decode_message(data: &[u8], opts: &LoadOptions, raw: bool) -> Resu
     if data.is_empty() {
         return Err(Error::new(ErrorKind::Format, "empty file, not a profile"));
     }
-    let d = FieldDecoder::new(opts.max_memory, raw);
+    let mut d = FieldDecoder::new(opts.max_memory, raw);
     let d = if data.starts_with(&[0x1f, 0x8b]) {
+        if raw {
+            // gzip's trailer gives the size inflated (modulo 4 GiB); bounded by deflate's best ratio and the limits,
+            // it sizes the location ids (a byte each at the least, two to four in practice: room for one per two
+            // bytes is touched only as far as it is used) so that they are not copied as they grow.
+            let stated = data.last_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b)) as u64;
+            let size = (stated.min(data.len() as u64 * 1032).min(opts.max_decompressed)).min(opts.max_memory / 4);
+            d.raw.reserve_frames(usize::try_from(size / 2).unwrap_or(0));
+        }
         if data.len() >= PIPELINE_MIN {
             decode_gzip_pipelined(data, opts.max_decompressed, d)?
         } else {

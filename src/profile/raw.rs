@@ -43,6 +43,11 @@ impl RawSamples {
         self.close();
     }
 
+    /// Room for about `n` location ids, if memory allows (a hint: the arrays grow as needed anyway).
+    pub(crate) fn reserve_frames(&mut self, n: usize) {
+        let _ = self.locs.try_reserve_exact(n);
+    }
+
     fn close(&mut self) {
         self.loc_end.push(self.locs.len());
         self.val_end.push(self.vals.len());
@@ -110,6 +115,19 @@ impl MergeInput {
     /// The number of samples.
     pub fn sample_count(&self) -> usize {
         self.profile.pb().sample.len() + self.raw.len()
+    }
+
+    /// The number of samples and of their location ids together.
+    pub fn size(&self) -> (usize, usize) {
+        let frames = self
+            .profile
+            .pb()
+            .sample
+            .iter()
+            .map(|s| s.location_id.len())
+            .sum::<usize>()
+            + self.raw.locs.len();
+        (self.sample_count(), frames)
     }
 
     /// Calls `f` with each sample's location ids, values and labels, in order. Encoded samples are decoded into

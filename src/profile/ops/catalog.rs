@@ -88,8 +88,8 @@ impl Catalog {
     }
 
     /// Translates `p`, whose samples `samples` gives (calling its argument with each sample's location ids, values and
-    /// labels), into merged ids; updates the header and the tables on the way. Samples whose values are all zero
-    /// are left out, as pprof leaves them out.
+    /// labels; `size`: how many samples and location ids it holds), into merged ids; updates the header and the
+    /// tables on the way. Samples whose values are all zero are left out, as pprof leaves them out.
     ///
     /// Time follows pprof's `combineHeaders`: the merged time is replaced when it is zero or the new one is
     /// smaller, so it is the earliest time except that a zero time (a legacy text profile) coming after a non-zero
@@ -99,13 +99,15 @@ impl Catalog {
         p: &Profile,
         name: &str,
         opts: &AddOptions,
+        size: (usize, usize),
         samples: impl FnOnce(&mut dyn FnMut(&[u64], &[i64], &[pb::Label]) -> Result<()>) -> Result<()>,
     ) -> Result<Batch> {
         let pb = p.pb();
         let names: Vec<String> = p.sample_type_names().iter().map(|s| s.to_string()).collect();
-        let mut batch = Batch::default();
+        let mut batch = Batch::with_capacity(size.0, size.1);
         let (cols, ratios) = self.reconcile_types(p, name, &mut batch.ops)?;
         batch.ncols = cols.len();
+        batch.reserve_values(size.0);
         self.inputs.push((names, p.str(pb.default_sample_type).to_string()));
         // Header.
         if self.inputs.len() == 1 {

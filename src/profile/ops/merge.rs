@@ -91,12 +91,15 @@ impl Merger {
 
     /// Adds `p` (named `name` in errors).
     pub fn add(&mut self, p: &Profile, name: &str, opts: &AddOptions) -> Result<()> {
-        let b = self.catalog.translate(p, name, opts, |f| {
-            for s in &p.pb().sample {
-                f(&s.location_id, &s.value, &s.label)?;
-            }
-            Ok(())
-        })?;
+        let frames = p.pb().sample.iter().map(|s| s.location_id.len()).sum();
+        let b = self
+            .catalog
+            .translate(p, name, opts, (p.pb().sample.len(), frames), |f| {
+                for s in &p.pb().sample {
+                    f(&s.location_id, &s.value, &s.label)?;
+                }
+                Ok(())
+            })?;
         self.table.absorb(&b);
         Ok(())
     }
@@ -105,7 +108,7 @@ impl Merger {
     pub fn add_input(&mut self, input: &MergeInput, name: &str, opts: &AddOptions) -> Result<()> {
         let b = self
             .catalog
-            .translate(input.profile(), name, opts, |f| input.for_each_sample(f))?;
+            .translate(input.profile(), name, opts, input.size(), |f| input.for_each_sample(f))?;
         self.table.absorb(&b);
         Ok(())
     }
@@ -201,7 +204,7 @@ where
         let mut failed = None;
         for r in rx_in {
             let b = r.and_then(|(name, input)| {
-                catalog.translate(input.profile(), &name, &AddOptions::default(), |f| {
+                catalog.translate(input.profile(), &name, &AddOptions::default(), input.size(), |f| {
                     input.for_each_sample(f)
                 })
             });

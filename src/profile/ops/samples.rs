@@ -40,6 +40,24 @@ pub(super) struct Batch {
 }
 
 impl Batch {
+    /// An empty batch with room for `samples` samples of `frames` location ids in all: filled without a copy per
+    /// doubling.
+    pub(super) fn with_capacity(samples: usize, frames: usize) -> Batch {
+        Batch {
+            locs: Vec::with_capacity(frames),
+            loc_end: Vec::with_capacity(samples),
+            lbl_end: Vec::with_capacity(samples),
+            hashes: Vec::with_capacity(samples),
+            ..Batch::default()
+        }
+    }
+
+    /// Room for the values of `samples` samples (once the number of columns is known) and a label each.
+    pub(super) fn reserve_values(&mut self, samples: usize) {
+        self.vals.reserve(samples.saturating_mul(self.ncols));
+        self.lbls.reserve(samples);
+    }
+
     /// Ends the sample whose locations were pushed onto `locs` since the last one.
     pub(super) fn push(&mut self, hash: u64, lbls: &[Lbl], vals: &[i64]) {
         self.loc_end.push(self.locs.len());
