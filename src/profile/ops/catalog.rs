@@ -55,8 +55,9 @@ struct InputMaps {
     flags_done: Vec<bool>,
     functions: Vec<u64>,
     locations: Vec<u64>,
-    /// Merged location id by input location id, when the input's ids are dense (0: not mapped yet).
-    by_id: Vec<u64>,
+    /// Merged location id by input location id, when the input's ids are dense (0: not mapped yet); `u32`, as the
+    /// location index numbers them, so that the table read for every frame of every sample stays small.
+    by_id: Vec<u32>,
 }
 
 const UNMAPPED: u32 = u32::MAX;
@@ -166,7 +167,7 @@ impl Catalog {
             let mut h = hasher();
             for id in location_id {
                 let m = match maps.by_id.get(*id as usize) {
-                    Some(&m) if m != 0 => m,
+                    Some(&m) if m != 0 => u64::from(m),
                     _ => {
                         let Some(li) = p.location_index(*id) else {
                             return Err(Error::new(
@@ -422,7 +423,7 @@ impl Catalog {
         self.scratch_lines = line;
         maps.locations[li] = id;
         if let Some(slot) = maps.by_id.get_mut(src.id as usize) {
-            *slot = id;
+            *slot = id as u32;
         }
         id
     }

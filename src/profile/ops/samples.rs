@@ -136,6 +136,10 @@ impl SampleTable {
         let n = b.ncols;
         let (mut l0, mut b0) = (0, 0);
         for (i, &h) in b.hashes.iter().enumerate() {
+            // The slots of the samples a few ahead are fetched while this one is looked up.
+            if let Some(&ahead) = b.hashes.get(i + 8) {
+                self.index.prefetch(ahead);
+            }
             let (l1, b1) = (b.loc_end[i], b.lbl_end[i]);
             let (locs, lbls, vals) = (&b.locs[l0..l1], &b.lbls[b0..b1], &b.vals[i * n..][..n]);
             (l0, b0) = (l1, b1);

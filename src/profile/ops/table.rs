@@ -53,6 +53,25 @@ impl HashIndex {
         }
     }
 
+    /// Asks the processor to fetch the slot where a search for `h` starts, so that a [`HashIndex::find`] a little
+    /// later finds it in cache (for callers that know their next keys' hashes in advance).
+    #[inline]
+    pub(crate) fn prefetch(&self, h: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if !self.slots.is_empty() {
+            let slot = &self.slots[(h as usize) & (self.slots.len() - 1)];
+            // SAFETY: a prefetch is only a hint: it reads nothing the program sees and never faults; the address is
+            // that of a live slot.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    (slot as *const (u32, u32)).cast::<i8>(),
+                );
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = h;
+    }
+
     /// Adds the next id (equal to the number of ids before the call) with hash `h`; returns it.
     #[inline]
     pub(crate) fn push(&mut self, h: u64) -> u32 {
