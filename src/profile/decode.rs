@@ -73,16 +73,22 @@ pub(crate) fn decode_message(data: &[u8], opts: &LoadOptions, raw: bool) -> Resu
     if data.is_empty() {
         return Err(Error::new(ErrorKind::Format, "empty file, not a profile"));
     }
+    let gzipped = data.starts_with(&[0x1f, 0x8b]);
     let mut d = FieldDecoder::new(opts.max_memory, raw);
-    let d = if data.starts_with(&[0x1f, 0x8b]) {
-        if raw {
-            // gzip's trailer gives the size inflated (modulo 4 GiB); bounded by deflate's best ratio and the limits,
-            // it sizes the location ids (a byte each at the least, two to four in practice: room for one per two
-            // bytes is touched only as far as it is used) so that they are not copied as they grow.
+    if raw {
+        // The message's size (for gzip, what its trailer states, modulo 4 GiB, bounded by deflate's best ratio and
+        // the limits) sizes the location ids: a byte each at the least, two to four in practice; room for one per
+        // two bytes is touched only as far as it is used, and they are not copied as they grow.
+        let size = if gzipped {
             let stated = data.last_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b)) as u64;
-            let size = (stated.min(data.len() as u64 * 1032).min(opts.max_decompressed)).min(opts.max_memory / 4);
-            d.raw.reserve_frames(usize::try_from(size / 2).unwrap_or(0));
-        }
+            stated.min(data.len() as u64 * 1032).min(opts.max_decompressed)
+        } else {
+            data.len() as u64
+        };
+        d.raw
+            .reserve_frames(usize::try_from(size.min(opts.max_memory / 4) / 2).unwrap_or(0));
+    }
+    let d = if gzipped {
         if data.len() >= PIPELINE_MIN {
             decode_gzip_pipelined(data, opts.max_decompressed, d)?
         } else {
