@@ -1,4 +1,4 @@
-//! Decode and `top` on a generated Go-like heap profile (`examples/gen_profile.rs`).
+//! Decode, `top` and the steps of `merge` on a generated Go-like heap profile (`examples/gen_profile.rs`).
 //!
 //! The default size (100k samples, 10k locations) keeps `cargo bench` short; set `PPROFSYM_BENCH_SAMPLES` and
 //! `PPROFSYM_BENCH_LOCS` for the full size (e.g. 1000000 and 100000), as `scripts/bench-top.sh` does.
@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pprofsym::profile::{LoadOptions, decode_bytes, encode_gzip};
+use pprofsym::profile::ops::{AddOptions, Merger};
+use pprofsym::profile::{LoadOptions, decode_bytes, encode_gzip, gzip, merge_input_from_bytes};
 use pprofsym::report::{self, SiteOptions, TopOptions};
 use prost::Message;
 
@@ -57,6 +58,18 @@ fn bench(c: &mut Criterion) {
             black_box(report::top(&p, &TopOptions::default()).unwrap())
         })
     });
+    // The steps of `merge` per input (snapshots of one process: the input merged into a merge that already holds
+    // it), and writing the result.
+    g.bench_function("merge_load_gzip", |b| {
+        b.iter(|| black_box(merge_input_from_bytes(&gz, &opts).unwrap()))
+    });
+    let input = merge_input_from_bytes(&gz, &opts).unwrap();
+    let mut merger = Merger::new();
+    merger.add_input(&input, "bench", &AddOptions::default()).unwrap();
+    g.bench_function("merge_add_again", |b| {
+        b.iter(|| merger.add_input(&input, "bench", &AddOptions::default()).unwrap())
+    });
+    g.bench_function("gzip_output", |b| b.iter(|| black_box(gzip(&raw))));
     g.finish();
 }
 
