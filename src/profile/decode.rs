@@ -484,12 +484,13 @@ fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>> {
         }
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The word-at-a-time reader agrees with prost on every length, with and without bytes after the varint (the
-    /// two paths), and refuses what prost refuses.
+    /// The varint reader agrees with prost on every length, with and without bytes after the varint, consumes
+    /// nothing of a truncated one, and refuses what prost refuses.
     #[test]
     fn varints_read_as_prost_reads_them() {
         let mut values = vec![0u64, 1, 127, 128, 300, 16_383, 16_384, u64::MAX, u64::MAX - 1];

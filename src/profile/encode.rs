@@ -15,9 +15,9 @@ pub fn encode_gzip(p: &pb::Profile) -> Vec<u8> {
 }
 
 /// The deflate level of everything we write. Level 4 of zlib-rs gives files no larger than Go's default level
-/// (what `go tool pprof -proto` writes), in about four fifths of the time of zlib's default (6): on the merge
-/// benchmark's outputs 5,016,936 bytes against pprof's 5,042,491, and 40,835,312 against 41,001,671
-/// (scripts/bench-merge.sh prints both). Tested on the pprof-written goldens.
+/// (what `go tool pprof -proto` writes), with less work than zlib's default (6): on the merge benchmark's outputs
+/// 5,016,936 bytes against pprof's 5,042,491, and 40,835,312 against 41,001,671 (scripts/bench-merge.sh prints
+/// both). Tested on the pprof-written goldens.
 const LEVEL: u32 = 4;
 
 /// Raw bytes per deflate task of [`gzip`].
