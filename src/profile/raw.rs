@@ -216,13 +216,24 @@ fn field<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
 }
 
 /// Appends the packed varints of a length-delimited field to `out`, room made once.
+///
+/// Each varint ends at its one byte under 0x80, so counting those bytes gives their number; the values go into the
+/// vector's spare room and its length is set once at the end. (Pushing one at a time stores and reloads the length
+/// for every value, on the loop's critical path.)
 fn packed_into<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> T) -> Option<()> {
     let mut body = field(b)?;
-    out.reserve(body.iter().filter(|&&x| x < 0x80).count());
-    while !body.is_empty() {
-        let v = varint_complete(&mut body)?;
-        out.push(conv(v));
+    let n = body.iter().filter(|&&x| x < 0x80).count();
+    out.reserve(n);
+    let len = out.len();
+    for slot in &mut out.spare_capacity_mut()[..n] {
+        slot.write(conv(varint_complete(&mut body)?));
     }
+    // Bytes left over are a varint cut short: not a sample.
+    if !body.is_empty() {
+        return None;
+    }
+    // SAFETY: the loop wrote all `n` slots after `len` (it returns early otherwise), and `reserve` made room for them.
+    unsafe { out.set_len(len + n) };
     Some(())
 }
 

@@ -45,6 +45,9 @@ pub(super) struct Catalog {
     location_index: HashIndex,
     /// Scratch lines of the location being looked up.
     scratch_lines: Vec<pb::Line>,
+    /// Tests turn [`Catalog::find_known_locations`] off, to show that it changes nothing but the time.
+    #[cfg(test)]
+    no_known: bool,
 }
 
 /// The per-input translation tables (input position → merged id), filled as the input's samples need them.
@@ -58,9 +61,60 @@ struct InputMaps {
     /// Merged location id by input location id, when the input's ids are dense (0: not mapped yet); `u32`, as the
     /// location index numbers them, so that the table read for every frame of every sample stays small.
     by_id: Vec<u32>,
+    /// Per input location: the merged location equal to it that the catalog already held when the input came
+    /// (0: none, or not looked up); see [`Catalog::find_known_locations`].
+    known: Vec<u32>,
 }
 
+impl InputMaps {
+    /// Empty tables for the input `pb`.
+    fn new(pb: &pb::Profile) -> InputMaps {
+        let mut maps = InputMaps {
+            strings: vec![UNMAPPED; pb.string_table.len()],
+            mappings: vec![None; pb.mapping.len()],
+            flags_done: vec![false; pb.mapping.len()],
+            functions: vec![0; pb.function.len()],
+            locations: vec![0; pb.location.len()],
+            by_id: Vec::new(),
+            known: Vec::new(),
+        };
+        // Producers number locations from 1: a table by id saves a lookup per frame of every sample.
+        let max_id = pb.location.iter().map(|l| l.id).max().unwrap_or(0);
+        if max_id <= 2 * pb.location.len() as u64 + 64 {
+            maps.by_id = vec![0; max_id as usize + 1];
+        }
+        maps
+    }
+}
+
+/// In [`InputMaps::strings`]: not looked up yet.
 const UNMAPPED: u32 = u32::MAX;
+/// In [`InputMaps::strings`]: looked up without adding it, and not in the catalog yet.
+const ABSENT: u32 = u32::MAX - 1;
+
+/// The hash of a function by its merged strings and start line.
+fn function_hash(name: i64, system_name: i64, filename: i64, start_line: i64) -> u64 {
+    let mut h = hasher();
+    h.write_i64(name);
+    h.write_i64(system_name);
+    h.write_i64(filename);
+    h.write_i64(start_line);
+    finish(h)
+}
+
+/// The hash of a location by its merged mapping, address relative to the mapping's start, and merged lines.
+fn location_hash(mapping_id: u64, rel: u64, is_folded: bool, line: &[pb::Line]) -> u64 {
+    let mut h = hasher();
+    h.write_u64(mapping_id);
+    h.write_u64(rel);
+    h.write_u8(is_folded as u8);
+    for ln in line {
+        h.write_u64(ln.function_id);
+        h.write_i64(ln.line);
+        h.write_i64(ln.column);
+    }
+    finish(h)
+}
 
 impl Catalog {
     /// An empty catalog; `restrict` names the sample types to keep when known in advance.
@@ -129,22 +183,17 @@ impl Catalog {
             self.doc_url = self.intern(p.str(pb.doc_url));
         }
 
-        let mut maps = InputMaps {
-            strings: vec![UNMAPPED; pb.string_table.len()],
-            mappings: vec![None; pb.mapping.len()],
-            flags_done: vec![false; pb.mapping.len()],
-            functions: vec![0; pb.function.len()],
-            locations: vec![0; pb.location.len()],
-            by_id: Vec::new(),
-        };
-        // Producers number locations from 1: a table by id saves a lookup per frame of every sample.
-        let max_id = pb.location.iter().map(|l| l.id).max().unwrap_or(0);
-        if max_id <= 2 * pb.location.len() as u64 + 64 {
-            maps.by_id = vec![0; max_id as usize + 1];
-        }
+        let mut maps = InputMaps::new(pb);
         if self.mappings.is_empty() && !pb.mapping.is_empty() {
             // pprof takes each profile's first mapping before its samples, until one exists: the main binary first.
             self.map_mapping(p, &mut maps, 0);
+        }
+        #[cfg(test)]
+        let skip = self.no_known;
+        #[cfg(not(test))]
+        let skip = false;
+        if !self.locations.is_empty() && !skip {
+            self.find_known_locations(p, &mut maps);
         }
         let extra = opts.label.as_ref().map(|(k, v)| (self.intern(k), self.intern(v)));
         let ncols = cols.len();
@@ -243,7 +292,7 @@ impl Catalog {
     fn map_string(&mut self, p: &Profile, maps: &mut InputMaps, idx: i64) -> u32 {
         let Ok(i) = usize::try_from(idx) else { return 0 };
         match maps.strings.get(i) {
-            Some(&m) if m != UNMAPPED => m,
+            Some(&m) if m < ABSENT => m,
             Some(_) => {
                 let m = self.intern(p.str(idx));
                 maps.strings[i] = m;
@@ -316,12 +365,7 @@ impl Catalog {
         let system_name = self.map_string(p, maps, src.system_name) as i64;
         let filename = self.map_string(p, maps, src.filename) as i64;
         let start_line = src.start_line;
-        let mut h = hasher();
-        h.write_i64(name);
-        h.write_i64(system_name);
-        h.write_i64(filename);
-        h.write_i64(start_line);
-        let h = finish(h);
+        let h = function_hash(name, system_name, filename, start_line);
         let fns = &self.functions;
         let id = match self.function_index.find(h, |id| {
             let f = &fns[id as usize];
@@ -345,6 +389,158 @@ impl Catalog {
         id
     }
 
+    /// The merged location (0-based) with this hash and key, if any.
+    fn find_location(&self, h: u64, mapping_id: u64, rel: u64, is_folded: bool, line: &[pb::Line]) -> Option<u32> {
+        let (locs, mappings) = (&self.locations, &self.mappings);
+        self.location_index.find(h, |id| {
+            let l = &locs[id as usize];
+            let lstart = if l.mapping_id == 0 {
+                0
+            } else {
+                mappings[l.mapping_id as usize - 1].memory_start
+            };
+            l.mapping_id == mapping_id
+                && l.address.wrapping_sub(lstart) == rel
+                && l.is_folded == is_folded
+                && l.line == line
+        })
+    }
+
+    /// The merged string equal to the input's string `idx`, if the catalog has it; adds nothing. Found ids are
+    /// kept in `maps.strings` (they are what [`Catalog::map_string`] would return), misses as [`ABSENT`].
+    fn known_string(&self, p: &Profile, maps: &mut InputMaps, idx: i64) -> Option<u32> {
+        let i = usize::try_from(idx).ok()?;
+        match *maps.strings.get(i)? {
+            ABSENT => None,
+            UNMAPPED => {
+                let s = p.str(idx);
+                let mut h = hasher();
+                h.write(s.as_bytes());
+                let strings = &self.strings;
+                let found = self.string_index.find(finish(h), |id| strings[id as usize] == s);
+                maps.strings[i] = found.unwrap_or(ABSENT);
+                found
+            }
+            m => Some(m),
+        }
+    }
+
+    /// The merged function equal to the input's function at position `fi`, if the catalog has it; adds nothing
+    /// (a found id is kept in `maps.functions`: it is what [`Catalog::map_function`] would return).
+    fn known_function(&self, p: &Profile, maps: &mut InputMaps, fi: usize) -> Option<u64> {
+        if maps.functions[fi] != 0 {
+            return Some(maps.functions[fi]);
+        }
+        let src = &p.pb().function[fi];
+        let name = i64::from(self.known_string(p, maps, src.name)?);
+        let system_name = i64::from(self.known_string(p, maps, src.system_name)?);
+        let filename = i64::from(self.known_string(p, maps, src.filename)?);
+        let h = function_hash(name, system_name, filename, src.start_line);
+        let fns = &self.functions;
+        let i = self.function_index.find(h, |id| {
+            let f = &fns[id as usize];
+            f.name == name && f.system_name == system_name && f.filename == filename && f.start_line == src.start_line
+        })?;
+        maps.functions[fi] = u64::from(i) + 1;
+        Some(u64::from(i) + 1)
+    }
+
+    /// The merged mapping (id, address shift) equal to the input's mapping at position `mi`, if the catalog has it;
+    /// adds nothing (a found one is kept in `maps.mappings`: it is what [`Catalog::map_mapping`] would return).
+    fn known_mapping(&self, p: &Profile, maps: &mut InputMaps, mi: usize) -> Option<(u64, u64)> {
+        if let Some(m) = maps.mappings[mi] {
+            return Some(m);
+        }
+        let src = &p.pb().mapping[mi];
+        let file = self.known_string(p, maps, src.filename)?;
+        let build_id = self.known_string(p, maps, src.build_id)?;
+        let size = src.memory_limit.wrapping_sub(src.memory_start).wrapping_add(0xfff) & !0xfff;
+        let who = if build_id != 0 { build_id } else { file };
+        let id = *self.mapping_keys.get(&(size, src.file_offset, who))?;
+        let m = (
+            id,
+            self.mappings[id as usize - 1]
+                .memory_start
+                .wrapping_sub(src.memory_start),
+        );
+        maps.mappings[mi] = Some(m);
+        Some(m)
+    }
+
+    /// Looks up, before the samples, which of the input's locations the catalog already holds, in the order the
+    /// input lists them, and notes their merged ids in `maps.known`; [`Catalog::map_location`] then takes them from
+    /// there. This adds nothing to the catalog, so ids are numbered as before (in the order samples first use new
+    /// locations), but the lookups read the input's locations and lines in order, hashes first and the index's
+    /// slots fetched ahead, where the samples' order makes each lookup wait on memory. This is what snapshots of
+    /// one program are made of. When few of the first locations have known functions and mappings (another
+    /// program), it stops early.
+    fn find_known_locations(&mut self, p: &Profile, maps: &mut InputMaps) {
+        const PROBE: usize = 2048;
+        let locs = &p.pb().location;
+        let mut hashes: Vec<Option<u64>> = vec![None; locs.len()];
+        let mut line = std::mem::take(&mut self.scratch_lines);
+        let mut keyed = 0usize;
+        'locations: for (li, src) in locs.iter().enumerate() {
+            if li == PROBE && keyed < PROBE / 8 {
+                break;
+            }
+            let Some((mapping_id, rel)) = self.known_key(p, maps, src, &mut line) else {
+                continue 'locations;
+            };
+            hashes[li] = Some(location_hash(mapping_id, rel, src.is_folded, &line));
+            keyed += 1;
+        }
+        const AHEAD: usize = 8;
+        let mut known = vec![0u32; locs.len()];
+        for (li, src) in locs.iter().enumerate() {
+            if let Some(Some(h)) = hashes.get(li + AHEAD) {
+                self.location_index.prefetch(*h);
+            }
+            let Some(h) = hashes[li] else { continue };
+            let Some((mapping_id, rel)) = self.known_key(p, maps, src, &mut line) else {
+                continue;
+            };
+            if let Some(i) = self.find_location(h, mapping_id, rel, src.is_folded, &line) {
+                known[li] = i + 1;
+            }
+        }
+        self.scratch_lines = line;
+        maps.known = known;
+    }
+
+    /// A location's key in merged ids, its lines in `line`: (mapping id, address relative to the mapping's start);
+    /// `None` when its mapping or one of its functions is not in the catalog.
+    fn known_key(
+        &self,
+        p: &Profile,
+        maps: &mut InputMaps,
+        src: &pb::Location,
+        line: &mut Vec<pb::Line>,
+    ) -> Option<(u64, u64)> {
+        let (mapping_id, shift) = match p.mapping_index(src.mapping_id) {
+            Some(mi) => self.known_mapping(p, maps, mi)?,
+            None => (0, 0),
+        };
+        line.clear();
+        for ln in &src.line {
+            let function_id = match p.function_index(ln.function_id) {
+                Some(fi) => self.known_function(p, maps, fi)?,
+                None => 0,
+            };
+            line.push(pb::Line {
+                function_id,
+                line: ln.line,
+                column: ln.column,
+            });
+        }
+        let start = if mapping_id == 0 {
+            0
+        } else {
+            self.mappings[mapping_id as usize - 1].memory_start
+        };
+        Some((mapping_id, src.address.wrapping_add(shift).wrapping_sub(start)))
+    }
+
     /// pprof's `mapLocation` for the location at position `li` of the input; returns the merged id.
     fn map_location(&mut self, p: &Profile, maps: &mut InputMaps, li: usize) -> u64 {
         if maps.locations[li] != 0 {
@@ -362,6 +558,17 @@ impl Catalog {
             }
             None => (0, 0),
         };
+        if let Some(&k) = maps.known.get(li)
+            && k != 0
+        {
+            // Found before the samples: the same id as the search below would find, without the search.
+            let id = u64::from(k);
+            maps.locations[li] = id;
+            if let Some(slot) = maps.by_id.get_mut(src.id as usize) {
+                *slot = k;
+            }
+            return id;
+        }
         let address = src.address.wrapping_add(shift);
         let start = if mapping_id == 0 {
             0
@@ -382,29 +589,8 @@ impl Catalog {
             });
         }
         let rel = address.wrapping_sub(start);
-        let mut h = hasher();
-        h.write_u64(mapping_id);
-        h.write_u64(rel);
-        h.write_u8(src.is_folded as u8);
-        for ln in &line {
-            h.write_u64(ln.function_id);
-            h.write_i64(ln.line);
-            h.write_i64(ln.column);
-        }
-        let h = finish(h);
-        let (locs, mappings) = (&self.locations, &self.mappings);
-        let found = self.location_index.find(h, |id| {
-            let l = &locs[id as usize];
-            let lstart = if l.mapping_id == 0 {
-                0
-            } else {
-                mappings[l.mapping_id as usize - 1].memory_start
-            };
-            l.mapping_id == mapping_id
-                && l.address.wrapping_sub(lstart) == rel
-                && l.is_folded == src.is_folded
-                && l.line == line
-        });
+        let h = location_hash(mapping_id, rel, src.is_folded, &line);
+        let found = self.find_location(h, mapping_id, rel, src.is_folded, &line);
         let id = match found {
             Some(i) => i as u64 + 1,
             None => {
@@ -619,4 +805,107 @@ fn no_common_types(name: &str, theirs: &[(&str, &str)], ours: &[(&str, &str)]) -
         )
     };
     Error::new(ErrorKind::Usage, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ops::{AddOptions, Merger};
+    use crate::profile::{LoadOptions, decode_bytes};
+
+    fn load(name: &str) -> Profile {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/compare")
+            .join(name);
+        decode_bytes(&std::fs::read(path).unwrap(), &LoadOptions::default()).unwrap()
+    }
+
+    fn translate(c: &mut Catalog, p: &Profile) {
+        c.translate(p, "test", &AddOptions::default(), (0, 0), |f| {
+            for s in &p.pb().sample {
+                f(&s.location_id, &s.value, &s.label)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+
+    /// What a location is, in names: its address and its lines' function names, files and line numbers.
+    fn described(functions: &[pb::Function], str: impl Fn(i64) -> String, l: &pb::Location) -> String {
+        let mut d = format!("{:#x}", l.address);
+        for ln in &l.line {
+            let f = &functions[ln.function_id as usize - 1];
+            d += &format!(" {}@{}:{}", str(f.name), str(f.filename), ln.line);
+        }
+        d
+    }
+
+    #[test]
+    fn known_locations_are_the_same_locations() {
+        // Two snapshots of one Go process, then a profile of another program.
+        let (t0, t1, other) = (
+            load("heap-rate1.t0.pb.gz"),
+            load("heap-rate1.t1.pb.gz"),
+            load("other-heapdemo-rate1.pb.gz"),
+        );
+        let mut c = Catalog::new(None);
+        translate(&mut c, &t0);
+        let mut counts = Vec::new();
+        for p in [&t1, &t0, &other] {
+            let mut maps = InputMaps::new(p.pb());
+            c.find_known_locations(p, &mut maps);
+            let mut found = 0;
+            for (li, &k) in maps.known.iter().enumerate() {
+                if k == 0 {
+                    continue;
+                }
+                found += 1;
+                let theirs = described(&p.pb().function, |i| p.str(i).to_string(), &p.pb().location[li]);
+                let ours = described(
+                    &c.functions,
+                    |i| c.strings[i as usize].clone(),
+                    &c.locations[k as usize - 1],
+                );
+                assert_eq!(theirs, ours);
+            }
+            // Every location the samples use (those with a value) is found, or else added after: none is missed.
+            let mut used = vec![false; p.pb().location.len()];
+            for s in p.pb().sample.iter().filter(|s| s.value.iter().any(|&v| v != 0)) {
+                for &id in &s.location_id {
+                    used[p.location_index(id).unwrap()] = true;
+                }
+            }
+            let found_used = (0..used.len()).filter(|&i| used[i] && maps.known[i] != 0).count();
+            let before = c.locations.len();
+            translate(&mut c, p);
+            let added = c.locations.len() - before;
+            assert_eq!(found_used + added, used.iter().filter(|&&u| u).count());
+            assert!(found >= found_used);
+            counts.push((found, added));
+        }
+        // The later snapshot shares some of its stacks with the first; the first again is all known; the other
+        // program, built apart (its own build ID: another mapping), shares nothing.
+        assert!(counts[0].0 > 0 && counts[0].1 > 0, "{counts:?}");
+        assert_eq!(counts[1], (t0.pb().location.len(), 0));
+        assert_eq!(counts[2].0, 0, "{counts:?}");
+    }
+
+    #[test]
+    fn finding_known_locations_first_changes_nothing_but_time() {
+        let names = [
+            "heap-rate1.t0.pb.gz",
+            "heap-rate1.t1.pb.gz",
+            "heap-rate1.t2.pb.gz",
+            "other-heapdemo-rate1.pb.gz",
+        ];
+        let merged = |no_known: bool| {
+            let mut m = Merger::new();
+            m.catalog.no_known = no_known;
+            for n in names {
+                m.add(&load(n), n, &AddOptions::default()).unwrap();
+            }
+            m.finish_encoded().unwrap().bytes
+        };
+        assert_eq!(merged(false), merged(true));
+    }
 }

@@ -31,7 +31,7 @@ use crate::profile::{MergeInput, Profile};
 /// [`merge_pipelined`] runs the same steps on three threads.
 #[derive(Debug)]
 pub struct Merger {
-    catalog: Catalog,
+    pub(super) catalog: Catalog,
     table: SampleTable,
 }
 
