@@ -297,7 +297,12 @@ impl FieldDecoder {
                 let body = &b[..body_len];
                 if self.raw.push_encoded(body).is_none() {
                     let s = pb::Sample::decode(body).map_err(|e| malformed(e.to_string()))?;
-                    self.raw.push(s);
+                    if let Err(s) = self.raw.push(s) {
+                        // A location id over 32 bits (no producer's, but valid): every sample is kept decoded.
+                        self.keep_raw = false;
+                        self.profile.sample = std::mem::take(&mut self.raw).into_samples();
+                        self.profile.sample.push(s);
+                    }
                 }
                 self.charge(4 * body_len as u64 + 24)?;
             } else if field == 2 && wire == 2 {

@@ -25,5 +25,5 @@ pub use encode::{encode_gzip, gzip, write_atomic};
 pub use format::{Format, SourceInfo, decode_any, decode_as, load};
 pub use index::IdIndex;
 pub use model::Profile;
-pub use raw::{MergeInput, load_for_merge, merge_input_from_bytes};
+pub use raw::{Frames, MergeInput, load_for_merge, merge_input_from_bytes};
 pub use validate::{Indices, validate};

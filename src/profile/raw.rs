@@ -10,10 +10,12 @@ use super::{LoadOptions, pb};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Samples decoded into flat arrays: sample `i` has locations `locs[loc_end[i-1]..loc_end[i]]`, values and labels
-/// likewise. No vector per sample; they are decoded on the thread that loads the profile.
+/// likewise. No vector per sample; they are decoded on the thread that loads the profile. Location ids are kept as
+/// `u32` (producers number locations from 1): half the memory written here and read again by the merge. A sample
+/// with a larger id is refused, and the decoder then keeps every sample decoded instead ([`RawSamples::into_samples`]).
 #[derive(Debug, Default)]
 pub(crate) struct RawSamples {
-    locs: Vec<u64>,
+    locs: Vec<u32>,
     loc_end: Vec<usize>,
     vals: Vec<i64>,
     val_end: Vec<usize>,
@@ -35,12 +37,39 @@ impl RawSamples {
         Some(())
     }
 
-    /// Adds a decoded sample (one the fast reader refused and prost read).
-    pub(crate) fn push(&mut self, s: pb::Sample) {
-        self.locs.extend_from_slice(&s.location_id);
+    /// Adds a decoded sample (one the fast reader refused and prost read); gives it back when one of its location
+    /// ids does not fit in 32 bits.
+    pub(crate) fn push(&mut self, s: pb::Sample) -> std::result::Result<(), pb::Sample> {
+        let nl = self.locs.len();
+        for &id in &s.location_id {
+            let Ok(id) = u32::try_from(id) else {
+                self.locs.truncate(nl);
+                return Err(s);
+            };
+            self.locs.push(id);
+        }
         self.vals.extend_from_slice(&s.value);
         self.labels.extend(s.label);
         self.close();
+        Ok(())
+    }
+
+    /// The samples as prost's type, in order.
+    pub(crate) fn into_samples(self) -> Vec<pb::Sample> {
+        let (mut l0, mut v0, mut b0) = (0, 0, 0);
+        let mut labels = self.labels.into_iter();
+        (0..self.loc_end.len())
+            .map(|i| {
+                let (l1, v1, b1) = (self.loc_end[i], self.val_end[i], self.label_end[i]);
+                let s = pb::Sample {
+                    location_id: self.locs[l0..l1].iter().map(|&id| u64::from(id)).collect(),
+                    value: self.vals[v0..v1].to_vec(),
+                    label: labels.by_ref().take(b1 - b0).collect(),
+                };
+                (l0, v0, b0) = (l1, v1, b1);
+                s
+            })
+            .collect()
     }
 
     /// Room for about `n` location ids, if memory allows (a hint: the arrays grow as needed anyway).
@@ -130,12 +159,12 @@ impl MergeInput {
         (self.sample_count(), frames)
     }
 
-    /// Calls `f` with each sample's location ids, values and labels, in order. Encoded samples are decoded into
-    /// reused vectors and checked as validation checks decoded ones (one value per sample type, string indexes in
-    /// range); their location ids are checked by the caller, which looks them up.
-    pub fn for_each_sample(&self, mut f: impl FnMut(&[u64], &[i64], &[pb::Label]) -> Result<()>) -> Result<()> {
+    /// Calls `f` with each sample's location ids, values and labels, in order. Samples read for merging are checked
+    /// as validation checks decoded ones (one value per sample type, string indexes in range); their location ids
+    /// are checked by the caller, which looks them up.
+    pub fn for_each_sample(&self, mut f: impl FnMut(Frames<'_>, &[i64], &[pb::Label]) -> Result<()>) -> Result<()> {
         for s in &self.profile.pb().sample {
-            f(&s.location_id, &s.value, &s.label)?;
+            f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
         }
         let ntypes = self.profile.pb().sample_type.len();
         let nstr = self.profile.pb().string_table.len() as i64;
@@ -167,20 +196,53 @@ impl MergeInput {
                     }
                 }
             }
-            f(locs, vals, labels)?;
+            f(Frames::Narrow(locs), vals, labels)?;
         }
         Ok(())
     }
 }
 
-/// Decodes one encoded Sample, appending to the three vectors; `None` when the bytes are not a Sample.
-fn parse_sample(mut b: &[u8], locs: &mut Vec<u64>, vals: &mut Vec<i64>, labels: &mut Vec<pb::Label>) -> Option<()> {
+/// A sample's location ids as they are kept: a decoded profile's (`u64`), or those read for merging (`u32`).
+#[derive(Debug, Clone, Copy)]
+pub enum Frames<'a> {
+    /// As in a decoded profile.
+    Wide(&'a [u64]),
+    /// As read for merging.
+    Narrow(&'a [u32]),
+}
+
+impl Frames<'_> {
+    /// The number of location ids.
+    pub fn len(&self) -> usize {
+        match self {
+            Frames::Wide(ids) => ids.len(),
+            Frames::Narrow(ids) => ids.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The location ids, widened.
+    pub fn to_vec(&self) -> Vec<u64> {
+        match self {
+            Frames::Wide(ids) => ids.to_vec(),
+            Frames::Narrow(ids) => ids.iter().map(|&id| u64::from(id)).collect(),
+        }
+    }
+}
+
+/// Decodes one encoded Sample, appending to the three vectors; `None` when the bytes are not a Sample, or a
+/// location id does not fit in 32 bits.
+fn parse_sample(mut b: &[u8], locs: &mut Vec<u32>, vals: &mut Vec<i64>, labels: &mut Vec<pb::Label>) -> Option<()> {
     while !b.is_empty() {
         let key = varint_complete(&mut b)?;
         match (key >> 3, key & 7) {
-            (1, 2) => packed_into(&mut b, locs, |v| v)?,
-            (2, 2) => packed_into(&mut b, vals, |v| v as i64)?,
-            (1, 0) => locs.push(varint_complete(&mut b)?),
+            (1, 2) => packed_into(&mut b, locs, |v| u32::try_from(v).ok())?,
+            (2, 2) => packed_into(&mut b, vals, |v| Some(v as i64))?,
+            (1, 0) => locs.push(u32::try_from(varint_complete(&mut b)?).ok()?),
             (2, 0) => vals.push(varint_complete(&mut b)? as i64),
             (3, 2) => {
                 let body = field(&mut b)?;
@@ -220,13 +282,13 @@ fn field<'a>(b: &mut &'a [u8]) -> Option<&'a [u8]> {
 /// Each varint ends at its one byte under 0x80, so counting those bytes gives their number; the values go into the
 /// vector's spare room and its length is set once at the end. (Pushing one at a time stores and reloads the length
 /// for every value, on the loop's critical path.)
-fn packed_into<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> T) -> Option<()> {
+fn packed_into<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> Option<T>) -> Option<()> {
     let mut body = field(b)?;
     let n = body.iter().filter(|&&x| x < 0x80).count();
     out.reserve(n);
     let len = out.len();
     for slot in &mut out.spare_capacity_mut()[..n] {
-        slot.write(conv(varint_complete(&mut body)?));
+        slot.write(conv(varint_complete(&mut body)?)?);
     }
     // Bytes left over are a varint cut short: not a sample.
     if !body.is_empty() {
@@ -275,7 +337,10 @@ mod tests {
             vals.clear();
             labels.clear();
             parse_sample(&s.encode_to_vec(), &mut locs, &mut vals, &mut labels).unwrap();
-            assert_eq!((&locs, &vals, &labels), (&s.location_id, &s.value, &s.label));
+            assert_eq!(
+                (&Frames::Narrow(&locs).to_vec(), &vals, &labels),
+                (&s.location_id, &s.value, &s.label)
+            );
         }
         // Unpacked repeated fields and an unknown field are read too; a truncated one is refused.
         let unpacked = [0x08, 0x07, 0x10, 0x03, 0x58, 0x01];
@@ -283,9 +348,70 @@ mod tests {
         vals.clear();
         labels.clear();
         parse_sample(&unpacked, &mut locs, &mut vals, &mut labels).unwrap();
-        assert_eq!((locs.as_slice(), vals.as_slice()), (&[7u64][..], &[3i64][..]));
+        assert_eq!((locs.as_slice(), vals.as_slice()), (&[7u32][..], &[3i64][..]));
         let mut raw = RawSamples::default();
         assert!(raw.push_encoded(&[0x0a, 0x05, 0x01]).is_none());
         assert_eq!((raw.len(), raw.locs.len()), (0, 0));
+        // A location id over 32 bits is refused, packed or not, by the reader and by `push`, which gives it back.
+        let wide = pb::Sample {
+            location_id: vec![1, 1 << 32],
+            value: vec![1],
+            label: vec![],
+        };
+        assert!(raw.push_encoded(&wide.encode_to_vec()).is_none());
+        assert!(raw.push_encoded(&[0x08, 0x80, 0x80, 0x80, 0x80, 0x10]).is_none());
+        assert_eq!(raw.push(wide.clone()), Err(wide));
+        assert_eq!((raw.len(), raw.locs.len()), (0, 0));
+        // What was pushed comes back out as it went in.
+        for s in &samples {
+            raw.push(s.clone()).unwrap();
+        }
+        assert_eq!(raw.into_samples(), samples);
+    }
+
+    /// A location id over 32 bits (hand-made: no producer numbers locations so) sends every sample of the input,
+    /// before and after it, the decoded way; the merge is the one of the fully decoded profile.
+    #[test]
+    fn a_wide_location_id_is_merged_as_decoded() {
+        use crate::profile::ops::{AddOptions, Merger};
+        use crate::profile::{LoadOptions, decode_bytes};
+        let wide = 1u64 << 33;
+        let sample = |ids: &[u64], v: i64| pb::Sample {
+            location_id: ids.to_vec(),
+            value: vec![v],
+            label: vec![],
+        };
+        let p = pb::Profile {
+            sample_type: vec![pb::ValueType { r#type: 1, unit: 2 }],
+            sample: vec![
+                sample(&[1, 2], 5),
+                sample(&[wide, 1], 7),
+                sample(&[2], 11),
+                sample(&[1, 2], 13),
+            ],
+            location: [1, 2, wide]
+                .iter()
+                .map(|&id| pb::Location {
+                    id,
+                    address: 0x1000 + id % 1000,
+                    ..Default::default()
+                })
+                .collect(),
+            string_table: vec![String::new(), "space".into(), "bytes".into()],
+            ..Default::default()
+        };
+        let bytes = p.encode_to_vec();
+        let opts = LoadOptions::default();
+        let input = merge_input_from_bytes(&bytes, &opts).unwrap();
+        assert_eq!(input.profile().pb().sample.len(), 4);
+        assert_eq!(input.raw.len(), 0);
+        let mut fast = Merger::new();
+        fast.add_input(&input, "in", &AddOptions::default()).unwrap();
+        let mut full = Merger::new();
+        full.add(&decode_bytes(&bytes, &opts).unwrap(), "in", &AddOptions::default())
+            .unwrap();
+        let (fast, full) = (fast.finish().unwrap(), full.finish().unwrap());
+        assert_eq!(fast.pb(), full.pb());
+        assert_eq!(fast.pb().sample.len(), 3);
     }
 }

@@ -9,7 +9,7 @@ use super::merge::AddOptions;
 use super::samples::{Batch, ColumnOp, Lbl};
 use super::table::{HashIndex, finish, hasher};
 use crate::error::{Error, ErrorKind, Result};
-use crate::profile::{Profile, pb};
+use crate::profile::{Frames, Profile, pb};
 use crate::report::measure::{scale, unit_factor};
 
 /// Everything merged but the samples.
@@ -155,7 +155,7 @@ impl Catalog {
         name: &str,
         opts: &AddOptions,
         size: (usize, usize),
-        samples: impl FnOnce(&mut dyn FnMut(&[u64], &[i64], &[pb::Label]) -> Result<()>) -> Result<()>,
+        samples: impl FnOnce(&mut dyn FnMut(Frames<'_>, &[i64], &[pb::Label]) -> Result<()>) -> Result<()>,
     ) -> Result<Batch> {
         let pb = p.pb();
         let names: Vec<String> = p.sample_type_names().iter().map(|s| s.to_string()).collect();
@@ -200,7 +200,9 @@ impl Catalog {
         let mut vals = vec![0i64; ncols];
         let mut lbls: Vec<Lbl> = Vec::with_capacity(4);
         let mut index = 0usize;
-        samples(&mut |location_id, value, label| {
+        // Out of `maps` while the samples are read, so that the loop over frames keeps it in registers.
+        let mut by_id = std::mem::take(&mut maps.by_id);
+        samples(&mut |frames, value, label| {
             index += 1;
             let mut zero = true;
             for (j, (&c, &r)) in cols.iter().zip(&ratios).enumerate() {
@@ -213,27 +215,30 @@ impl Catalog {
             if zero {
                 return Ok(());
             }
+            let first = batch.locs.len();
+            let mut missing = None;
+            match frames {
+                Frames::Wide(ids) => batch.locs.extend(
+                    ids.iter()
+                        .map(|&id| self.merged_location(p, &mut maps, &mut by_id, id, &mut missing)),
+                ),
+                Frames::Narrow(ids) => batch.locs.extend(
+                    ids.iter()
+                        .map(|&id| self.merged_location(p, &mut maps, &mut by_id, u64::from(id), &mut missing)),
+                ),
+            }
+            if let Some(id) = missing {
+                return Err(Error::new(
+                    ErrorKind::Invalid,
+                    format!(
+                        "{name}: malformed profile: sample {} refers to location {id}, which does not exist",
+                        index - 1
+                    ),
+                ));
+            }
             let mut h = hasher();
-            for id in location_id {
-                let m = match maps.by_id.get(*id as usize) {
-                    Some(&m) if m != 0 => u64::from(m),
-                    _ => {
-                        let Some(li) = p.location_index(*id) else {
-                            return Err(Error::new(
-                                ErrorKind::Invalid,
-                                format!(
-                                    "{name}: malformed profile: sample {} refers to location {id}, which does not \
-                                     exist",
-                                    index - 1
-                                ),
-                            ));
-                        };
-                        self.map_location(p, &mut maps, li)
-                    }
-                };
-                h.write_u64(m);
-                // Merged ids fit: they are numbered by a `HashIndex`, whose ids are u32.
-                batch.locs.push(m as u32);
+            for &m in &batch.locs[first..] {
+                h.write_u64(u64::from(m));
             }
             lbls.clear();
             for l in label {
@@ -564,9 +569,6 @@ impl Catalog {
             // Found before the samples: the same id as the search below would find, without the search.
             let id = u64::from(k);
             maps.locations[li] = id;
-            if let Some(slot) = maps.by_id.get_mut(src.id as usize) {
-                *slot = k;
-            }
             return id;
         }
         let address = src.address.wrapping_add(shift);
@@ -608,10 +610,46 @@ impl Catalog {
         };
         self.scratch_lines = line;
         maps.locations[li] = id;
-        if let Some(slot) = maps.by_id.get_mut(src.id as usize) {
-            *slot = id as u32;
-        }
         id
+    }
+
+    /// The merged id of the input's location `id`, from `by_id` (the input's table by id, when its ids are dense)
+    /// or else mapped; `missing` notes the first id the input lacks (0 is returned for it).
+    #[inline(always)]
+    fn merged_location(
+        &mut self,
+        p: &Profile,
+        maps: &mut InputMaps,
+        by_id: &mut [u32],
+        id: u64,
+        missing: &mut Option<u64>,
+    ) -> u32 {
+        match by_id.get(id as usize) {
+            Some(&m) if m != 0 => m,
+            _ => self.map_location_id(p, maps, by_id, id, missing),
+        }
+    }
+
+    /// [`Catalog::merged_location`] when `by_id` does not have it yet.
+    #[inline(never)]
+    fn map_location_id(
+        &mut self,
+        p: &Profile,
+        maps: &mut InputMaps,
+        by_id: &mut [u32],
+        id: u64,
+        missing: &mut Option<u64>,
+    ) -> u32 {
+        let Some(li) = p.location_index(id) else {
+            missing.get_or_insert(id);
+            return 0;
+        };
+        // Merged ids fit: they are numbered by a `HashIndex`, whose ids are u32.
+        let m = self.map_location(p, maps, li) as u32;
+        if let Some(slot) = by_id.get_mut(id as usize) {
+            *slot = m;
+        }
+        m
     }
 
     /// Reconciles `p`'s sample and period types with the merged ones (pprof's `CompatibilizeSampleTypes` and
@@ -823,7 +861,7 @@ mod tests {
     fn translate(c: &mut Catalog, p: &Profile) {
         c.translate(p, "test", &AddOptions::default(), (0, 0), |f| {
             for s in &p.pb().sample {
-                f(&s.location_id, &s.value, &s.label)?;
+                f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
             }
             Ok(())
         })

@@ -25,7 +25,7 @@ use std::sync::mpsc::sync_channel;
 use super::catalog::Catalog;
 use super::samples::SampleTable;
 use crate::error::{Error, ErrorKind, Result};
-use crate::profile::{MergeInput, Profile};
+use crate::profile::{Frames, MergeInput, Profile};
 
 /// Merges profiles; see the module docs. Feed it with [`Merger::add`], get the result from [`Merger::finish`];
 /// [`merge_pipelined`] runs the same steps on three threads.
@@ -96,7 +96,7 @@ impl Merger {
             .catalog
             .translate(p, name, opts, (p.pb().sample.len(), frames), |f| {
                 for s in &p.pb().sample {
-                    f(&s.location_id, &s.value, &s.label)?;
+                    f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
                 }
                 Ok(())
             })?;
