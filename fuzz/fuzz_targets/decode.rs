@@ -1,6 +1,6 @@
 //! Any bytes: decoding either fails with a message or gives a profile on which `top` (every granularity,
 //! with filters) and `sites` run without panicking. Plain protobuf input is also decoded by prost, and
-//! both decoders must agree.
+//! both decoders must agree; gzip input that libdeflate inflates (as `merge` does) must inflate the same with flate2.
 //!
 //! Seed and run (the corpus is not committed):
 //! ```sh
@@ -21,6 +21,18 @@ fuzz_target!(|data: &[u8]| {
         ..LoadOptions::default()
     };
     let res = decode_bytes(data, &opts);
+    // Differential check on gzip: what libdeflate inflates whole (for merge) is what flate2 streams.
+    if data.starts_with(&[0x1f, 0x8b]) {
+        if let Some(whole) = pprofsym::profile::gunzip_whole(data, opts.max_decompressed) {
+            use std::io::Read;
+            let mut streamed = Vec::new();
+            flate2::read::MultiGzDecoder::new(data)
+                .take(opts.max_decompressed + 1)
+                .read_to_end(&mut streamed)
+                .expect("libdeflate inflates what flate2 refuses");
+            assert_eq!(whole, streamed, "libdeflate and flate2 inflate differently");
+        }
+    }
     // Differential check on plain protobuf: our decoder must agree with prost's.
     if !data.starts_with(&[0x1f, 0x8b]) {
         use prost::Message;

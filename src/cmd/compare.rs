@@ -281,8 +281,8 @@ impl Merged {
 /// Merges `paths` as they are decoded, in three stages on their own threads (decode, translate, add up; see
 /// [`ops::merge_pipelined`]). One profile comes back as it is (as in pprof).
 fn stream_merge(paths: &[PathBuf], opts: &LoadOptions, main: Option<&Path>, role: Option<&str>) -> Result<Merged> {
-    let load = |p: &Path| -> Result<MergeInput> {
-        let mut input = profile::load_for_merge(p, opts).map_err(|e| annotate(p, e, role))?;
+    let load = |p: &Path, fetched: profile::Fetched| -> Result<MergeInput> {
+        let mut input = profile::load_fetched(p, fetched, opts).map_err(|e| annotate(p, e, role))?;
         if let Some(bin) = main {
             input.profile_mut().set_main_binary(&bin.to_string_lossy());
         }
@@ -296,13 +296,14 @@ fn stream_merge(paths: &[PathBuf], opts: &LoadOptions, main: Option<&Path>, role
         }
         return Ok(Merged::One(Named::new(paths[0].display().to_string(), prof)));
     }
-    let m = ops::merge_pipelined(paths.len(), |i| {
+    let fetch = |i: usize| profile::fetch_for_merge(&paths[i], opts).map_err(|e| annotate(&paths[i], e, role));
+    let m = ops::merge_pipelined(paths.len(), fetch, |i, fetched| {
         let name = paths[i].display().to_string();
         let name = match role {
             Some(r) => format!("{name} ({r})"),
             None => name,
         };
-        Ok((name, load(&paths[i])?))
+        Ok((name, load(&paths[i], fetched)?))
     })?;
     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     Ok(Merged::Many(m, names.join(" + ")))

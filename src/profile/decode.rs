@@ -57,6 +57,14 @@ pub fn read_input(path: &Path) -> Result<(String, Vec<u8>)> {
     }
 }
 
+/// The error for gzip data that inflates to more than `limit` bytes.
+pub(crate) fn too_big(limit: u64) -> Error {
+    Error::new(
+        ErrorKind::Limit,
+        format!("decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise --max-decompressed)"),
+    )
+}
+
 /// Decodes profile bytes (gzipped or plain protobuf, detected by content) and validates them.
 /// The error is a one-line description without the file name.
 ///
@@ -160,17 +168,7 @@ fn decode_gzip_pipelined(data: &[u8], limit: u64, d: FieldDecoder) -> Result<Fie
                     Ok(0) => return,
                     Ok(n) => {
                         total += n as u64;
-                        if total > limit {
-                            Err(Error::new(
-                                ErrorKind::Limit,
-                                format!(
-                                    "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise \
-                                     --max-decompressed)"
-                                ),
-                            ))
-                        } else {
-                            Ok(chunk)
-                        }
+                        if total > limit { Err(too_big(limit)) } else { Ok(chunk) }
                     }
                 };
                 let stop = msg.is_err();
@@ -457,12 +455,7 @@ fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>> {
     loop {
         if filled == out.len() {
             if filled >= cap {
-                return Err(Error::new(
-                    ErrorKind::Limit,
-                    format!(
-                        "decompressed size exceeds the limit of {limit} bytes (a gzip bomb? raise --max-decompressed)"
-                    ),
-                ));
+                return Err(too_big(limit));
             }
             let want = if filled == 0 {
                 data.len().saturating_mul(4).clamp(64 << 10, 256 << 20)

@@ -7,6 +7,7 @@ mod decode;
 mod encode;
 pub mod format;
 mod index;
+mod inflate;
 mod model;
 pub mod names;
 pub mod ops;
@@ -25,5 +26,7 @@ pub use encode::{encode_gzip, gzip, write_atomic};
 pub use format::{Format, SourceInfo, decode_any, decode_as, load};
 pub use index::IdIndex;
 pub use model::Profile;
-pub use raw::{Frames, MergeInput, load_for_merge, merge_input_from_bytes};
+pub use raw::{
+    Fetched, Frames, MergeInput, fetch_for_merge, gunzip_whole, load_fetched, load_for_merge, merge_input_from_bytes,
+};
 pub use validate::{Indices, validate};

@@ -98,7 +98,45 @@ pub struct MergeInput {
 /// Loads `path` (`-`: standard input) for merging. A profile.proto message (gzipped or not) keeps its samples
 /// encoded; anything else goes through [`super::load`], so every format it reads can be merged.
 pub fn load_for_merge(path: &Path, opts: &LoadOptions) -> Result<MergeInput> {
+    load_fetched(path, fetch_for_merge(path, opts)?, opts)
+}
+
+/// The bytes of a file to merge, read and, when gzipped, inflated whole ([`fetch_for_merge`]).
+#[derive(Debug)]
+pub struct Fetched {
+    name: String,
+    data: Vec<u8>,
+}
+
+/// Below this size gzip data is left to [`super::decode`]'s reader, which has the same speed there.
+const WHOLE_INFLATE_MIN: usize = 64 << 10;
+
+/// Reads `path` (`-`: standard input) and inflates it when it is gzip, with libdeflate, which is faster than the
+/// decoder's streaming zlib-rs: the first half of [`load_for_merge`], for a thread of its own. Gzip data libdeflate
+/// refuses is kept as it is, for the decoder to read and say what is wrong; output beyond `--max-decompressed`
+/// is an error here.
+pub fn fetch_for_merge(path: &Path, opts: &LoadOptions) -> Result<Fetched> {
     let (name, data) = read_input(path)?;
+    if data.len() < WHOLE_INFLATE_MIN || !data.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Fetched { name, data });
+    }
+    match super::inflate::gunzip(&data, opts.max_decompressed) {
+        // An empty stream is left to the decoder too, whose error says so.
+        Ok(plain) if !plain.is_empty() => Ok(Fetched { name, data: plain }),
+        Err(super::inflate::Failure::TooBig) => Err(super::decode::too_big(opts.max_decompressed).context(name)),
+        _ => Ok(Fetched { name, data }),
+    }
+}
+
+/// `data` (a gzip file of one or more members) inflated whole as [`fetch_for_merge`] does, with libdeflate, into at
+/// most `limit` bytes; `None` when libdeflate refuses it or there would be more. (For fuzzing against flate2.)
+pub fn gunzip_whole(data: &[u8], limit: u64) -> Option<Vec<u8>> {
+    super::inflate::gunzip(data, limit).ok()
+}
+
+/// The second half of [`load_for_merge`]: decodes what [`fetch_for_merge`] read from `path`.
+pub fn load_fetched(path: &Path, fetched: Fetched, opts: &LoadOptions) -> Result<MergeInput> {
+    let Fetched { name, data } = fetched;
     match merge_input_from_bytes(&data, opts) {
         Ok(input) => Ok(input),
         Err(e) if e.kind() == ErrorKind::Format && path.as_os_str() != "-" => {
@@ -367,6 +405,59 @@ mod tests {
             raw.push(s.clone()).unwrap();
         }
         assert_eq!(raw.into_samples(), samples);
+    }
+
+    /// Inputs to merge are inflated whole by libdeflate when they are gzip; what it refuses is left to the decoder,
+    /// whose errors stay what they were; too much output is refused at once.
+    #[test]
+    fn fetching_inflates_or_leaves_the_error_to_the_decoder() {
+        use crate::profile::LoadOptions;
+        let dir = tempfile::tempdir().unwrap();
+        // A real heap profile, made large enough (repeated samples) to be inflated whole.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/compare/heap-rate1.t1.pb.gz");
+        let mut p = crate::profile::decode_bytes(&std::fs::read(path).unwrap(), &LoadOptions::default())
+            .unwrap()
+            .pb()
+            .clone();
+        let samples = p.sample.clone();
+        let mut seed = 1u64;
+        while p.encoded_len() < 4 << 20 {
+            // Values varied, or deflate would take the copies for next to nothing.
+            p.sample.extend(samples.iter().map(|s| {
+                let mut s = s.clone();
+                for v in &mut s.value {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    *v = (seed >> 33) as i64;
+                }
+                s
+            }));
+        }
+        let plain = p.encode_to_vec();
+        let gz = crate::profile::encode_gzip(&p);
+        assert!(gz.len() >= WHOLE_INFLATE_MIN);
+        let file = |name: &str, data: &[u8]| {
+            let f = dir.path().join(name);
+            std::fs::write(&f, data).unwrap();
+            f
+        };
+        let opts = LoadOptions::default();
+        let good = file("good.pb.gz", &gz);
+        assert_eq!(fetch_for_merge(&good, &opts).unwrap().data, plain);
+        let input = load_for_merge(&good, &opts).unwrap();
+        assert_eq!(input.sample_count(), p.sample.len());
+        // Cut short: kept as it is, and the decoder's reader says what is wrong.
+        let cut = file("cut.pb.gz", &gz[..gz.len() / 2]);
+        assert_eq!(fetch_for_merge(&cut, &opts).unwrap().data, &gz[..gz.len() / 2]);
+        let e = load_for_merge(&cut, &opts).unwrap_err();
+        assert!(e.to_string().contains("corrupt gzip data"), "{e}");
+        // Over the limit: refused here, with the decoder's words.
+        let small = LoadOptions {
+            max_decompressed: plain.len() as u64 - 1,
+            ..LoadOptions::default()
+        };
+        let e = fetch_for_merge(&good, &small).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Limit);
+        assert!(e.to_string().contains("decompressed size exceeds the limit"), "{e}");
     }
 
     /// A location id over 32 bits (hand-made: no producer numbers locations so) sends every sample of the input,

@@ -172,22 +172,35 @@ impl Merger {
     }
 }
 
-/// Merges `n` inputs in order, as [`Merger::add_input`] would one after the other, in three stages on their own
-/// threads: `load(i)` decodes input `i` (name and profile) on one, the catalog translates it into merged ids on
-/// this one, and the sample table adds it up on a third. Memory holds the result and a few inputs in flight.
-pub fn merge_pipelined<F>(n: usize, load: F) -> Result<Merger>
+/// Merges `n` inputs in order, as [`Merger::add_input`] would one after the other, in four stages on their own
+/// threads: `fetch(i)` reads input `i` (and inflates it) on one, `load(i, fetched)` decodes it (name and profile)
+/// on another, the catalog translates it into merged ids on this one, and the sample table adds it up on a fourth.
+/// Memory holds the result and a few inputs in flight.
+pub fn merge_pipelined<T, F, L>(n: usize, fetch: F, load: L) -> Result<Merger>
 where
-    F: Fn(usize) -> Result<(String, MergeInput)> + Sync,
+    T: Send,
+    F: Fn(usize) -> Result<T> + Sync,
+    L: Fn(usize, T) -> Result<(String, MergeInput)> + Sync,
 {
+    let (tx_fetched, rx_fetched) = sync_channel::<Result<T>>(1);
     let (tx_in, rx_in) = sync_channel::<Result<(String, MergeInput)>>(1);
     let (tx_batch, rx_batch) = sync_channel(1);
     std::thread::scope(|s| {
-        let load = &load;
+        let (fetch, load) = (&fetch, &load);
+        // Each stage stops at an error, after passing it on, or when the next stage is gone (merging failed).
         s.spawn(move || {
             for i in 0..n {
-                let r = load(i);
+                let r = fetch(i);
                 let stop = r.is_err();
-                // The receiver is gone when merging failed: stop decoding.
+                if tx_fetched.send(r).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        s.spawn(move || {
+            for (i, f) in rx_fetched.into_iter().enumerate() {
+                let r = f.and_then(|f| load(i, f));
+                let stop = r.is_err();
                 if tx_in.send(r).is_err() || stop {
                     return;
                 }
