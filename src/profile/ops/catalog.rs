@@ -92,6 +92,13 @@ const UNMAPPED: u32 = u32::MAX;
 /// In [`InputMaps::strings`]: looked up without adding it, and not in the catalog yet.
 const ABSENT: u32 = u32::MAX - 1;
 
+/// The hash of a string.
+fn string_hash(s: &str) -> u64 {
+    let mut h = hasher();
+    h.write(s.as_bytes());
+    finish(h)
+}
+
 /// The hash of a function by its merged strings and start line.
 fn function_hash(name: i64, system_name: i64, filename: i64, start_line: i64) -> u64 {
     let mut h = hasher();
@@ -131,9 +138,7 @@ impl Catalog {
     }
 
     fn intern(&mut self, s: &str) -> u32 {
-        let mut h = hasher();
-        h.write(s.as_bytes());
-        let h = finish(h);
+        let h = string_hash(s);
         let strings = &self.strings;
         if let Some(id) = self.string_index.find(h, |id| strings[id as usize] == s) {
             return id;
@@ -419,10 +424,8 @@ impl Catalog {
             ABSENT => None,
             UNMAPPED => {
                 let s = p.str(idx);
-                let mut h = hasher();
-                h.write(s.as_bytes());
                 let strings = &self.strings;
-                let found = self.string_index.find(finish(h), |id| strings[id as usize] == s);
+                let found = self.string_index.find(string_hash(s), |id| strings[id as usize] == s);
                 maps.strings[i] = found.unwrap_or(ABSENT);
                 found
             }
@@ -481,6 +484,39 @@ impl Catalog {
     /// program), it stops early.
     fn find_known_locations(&mut self, p: &Profile, maps: &mut InputMaps) {
         const PROBE: usize = 2048;
+        const AHEAD: usize = 8;
+        // Strings and then functions the same way, in the input's order: all hashes first, then the lookups, with
+        // the index's slots fetched ahead.
+        let strs = &p.pb().string_table;
+        let hashes: Vec<u64> = strs.iter().map(|s| string_hash(s)).collect();
+        for (i, s) in strs.iter().enumerate() {
+            if let Some(&h) = hashes.get(i + AHEAD) {
+                self.string_index.prefetch(h);
+            }
+            if maps.strings[i] == UNMAPPED {
+                let strings = &self.strings;
+                let found = self.string_index.find(hashes[i], |id| strings[id as usize] == *s);
+                maps.strings[i] = found.unwrap_or(ABSENT);
+            }
+        }
+        let fns = &p.pb().function;
+        let hashes: Vec<Option<u64>> = fns
+            .iter()
+            .map(|f| {
+                let name = i64::from(self.known_string(p, maps, f.name)?);
+                let system_name = i64::from(self.known_string(p, maps, f.system_name)?);
+                let filename = i64::from(self.known_string(p, maps, f.filename)?);
+                Some(function_hash(name, system_name, filename, f.start_line))
+            })
+            .collect();
+        for fi in 0..fns.len() {
+            if let Some(Some(h)) = hashes.get(fi + AHEAD) {
+                self.function_index.prefetch(*h);
+            }
+            if hashes[fi].is_some() {
+                self.known_function(p, maps, fi);
+            }
+        }
         let locs = &p.pb().location;
         let mut hashes: Vec<Option<u64>> = vec![None; locs.len()];
         let mut line = std::mem::take(&mut self.scratch_lines);
@@ -495,7 +531,6 @@ impl Catalog {
             hashes[li] = Some(location_hash(mapping_id, rel, src.is_folded, &line));
             keyed += 1;
         }
-        const AHEAD: usize = 8;
         let mut known = vec![0u32; locs.len()];
         for (li, src) in locs.iter().enumerate() {
             if let Some(Some(h)) = hashes.get(li + AHEAD) {
