@@ -17,8 +17,9 @@
 //!
 //! Memory is the merged result plus one input at a time: every table holds merged ids only, keyed by hashes into
 //! the merged arrays ([`super::table::HashIndex`]). The work is split in two parts that can run on separate threads
-//! ([`merge_pipelined`]): the catalog ([`super::catalog`]: header, strings, mappings, functions, locations) turns an
-//! input's samples into merged ids, and the sample table ([`super::samples`]) adds them up.
+//! ([`merge_pipelined`], which also reads and decodes inputs on two threads of their own): the catalog
+//! ([`super::catalog`]: header, strings, mappings, functions, locations) turns an input's samples into merged ids,
+//! and the sample table ([`super::samples`]) adds them up.
 
 use std::sync::mpsc::sync_channel;
 
@@ -28,7 +29,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Frames, MergeInput, Profile};
 
 /// Merges profiles; see the module docs. Feed it with [`Merger::add`], get the result from [`Merger::finish`];
-/// [`merge_pipelined`] runs the same steps on three threads.
+/// [`merge_pipelined`] runs the same steps in four stages on their own threads.
 #[derive(Debug)]
 pub struct Merger {
     pub(super) catalog: Catalog,
