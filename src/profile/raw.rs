@@ -355,9 +355,9 @@ fn packed_ids(b: &mut &[u8], locs: &mut Vec<u32>) -> Option<()> {
             let end = c * 64 + ends.trailing_zeros() as usize;
             ends &= ends - 1;
             let width = end + 1 - start;
-            let v = match body.get(start..start + 4) {
+            let v = match body[start..].first_chunk::<4>() {
                 Some(w) if width <= 4 => {
-                    let w = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                    let w = u32::from_le_bytes(*w);
                     let w = w & (u32::MAX >> (32 - 8 * width as u32));
                     (w & 0x7f) | ((w >> 1) & 0x3f80) | ((w >> 2) & 0x1f_c000) | ((w >> 3) & 0xfe0_0000)
                 }
