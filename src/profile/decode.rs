@@ -296,18 +296,19 @@ impl FieldDecoder {
                 if self.raw.push_encoded(body).is_none() {
                     let s = pb::Sample::decode(body).map_err(|e| malformed(e.to_string()))?;
                     if let Err(s) = self.raw.push(s) {
-                        // A location id over 32 bits (no producer's, but valid): every sample is kept decoded.
+                        // A location id over 32 bits (no producer's, but valid): every sample is kept decoded,
+                        // and charged as such.
                         self.keep_raw = false;
                         self.profile.sample = std::mem::take(&mut self.raw).into_samples();
                         self.profile.sample.push(s);
+                        let decoded: u64 = self.profile.sample.iter().map(sample_memory).sum();
+                        self.charge(decoded)?;
                     }
                 }
                 self.charge(4 * body_len as u64 + 24)?;
             } else if field == 2 && wire == 2 {
                 let s = decode_sample(&b[..body_len]).map_err(|e| malformed(e.to_string()))?;
-                // The Sample itself (its slot in the vector, counted twice for growth), its vectors' heap blocks.
-                let heap = 8 * (s.location_id.len() + s.value.len()) + 32 * s.label.len() + 48;
-                self.charge(2 * std::mem::size_of::<pb::Sample>() as u64 + heap as u64)?;
+                self.charge(sample_memory(&s))?;
                 self.profile.sample.push(s);
             } else {
                 // Other messages: their slot plus about twice their encoded size.
@@ -320,6 +321,13 @@ impl FieldDecoder {
         }
         Ok(pos)
     }
+}
+
+/// The memory a decoded sample takes: the Sample itself (its slot in the vector, counted twice for growth) and its
+/// vectors' heap blocks.
+fn sample_memory(s: &pb::Sample) -> u64 {
+    let heap = 8 * (s.location_id.len() + s.value.len()) + 32 * s.label.len() + 48;
+    (2 * std::mem::size_of::<pb::Sample>() + heap) as u64
 }
 
 /// The length of a group's body up to and including its end-group tag (`b` starts after the start-group tag);
@@ -486,6 +494,47 @@ fn gunzip_bounded(data: &[u8], limit: u64) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// When a location id over 32 bits sends the samples read for merging back to decoded ones, they are charged
+    /// as decoded samples: a bound the flat arrays keep is then enforced for what memory really holds.
+    #[test]
+    fn samples_decoded_after_a_wide_id_are_charged_as_decoded() {
+        let sample = |id: u64| pb::Sample {
+            location_id: vec![id],
+            value: vec![1],
+            label: vec![],
+        };
+        let mut p = pb::Profile {
+            sample_type: vec![pb::ValueType { r#type: 1, unit: 1 }],
+            string_table: vec![String::new(), "x".into()],
+            location: vec![
+                pb::Location {
+                    id: 1,
+                    ..Default::default()
+                },
+                pb::Location {
+                    id: 1 << 40,
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        };
+        p.sample = (0..1000).map(|_| sample(1)).collect();
+        let narrow = p.encode_to_vec();
+        p.sample.push(sample(1 << 40));
+        let wide = p.encode_to_vec();
+        // 1000 samples: ~30 kB as flat arrays, ~200 kB decoded.
+        let opts = LoadOptions {
+            max_memory: 100_000,
+            ..LoadOptions::default()
+        };
+        let (pb, raw) = decode_message(&narrow, &opts, true).unwrap();
+        assert!(pb.sample.is_empty() && raw.into_samples().len() == 1000);
+        let e = decode_message(&wide, &opts, true).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Limit, "{e}");
+        let (pb, _) = decode_message(&wide, &LoadOptions::default(), true).unwrap();
+        assert_eq!(pb.sample.len(), 1001);
+    }
 
     /// The varint reader agrees with prost on every length, with and without bytes after the varint, consumes
     /// nothing of a truncated one, and refuses what prost refuses.

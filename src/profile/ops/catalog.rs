@@ -475,13 +475,14 @@ impl Catalog {
         Some(m)
     }
 
-    /// Looks up, before the samples, which of the input's locations the catalog already holds, in the order the
-    /// input lists them, and notes their merged ids in `maps.known`; [`Catalog::map_location`] then takes them from
-    /// there. This adds nothing to the catalog, so ids are numbered as before (in the order samples first use new
-    /// locations), but the lookups read the input's locations and lines in order, hashes first and the index's
-    /// slots fetched ahead, where the samples' order makes each lookup wait on memory. This is what snapshots of
-    /// one program are made of. When few of the first locations have known functions and mappings (another
-    /// program), it stops early.
+    /// Looks up, before the samples, which of the input's strings, functions and then locations the catalog already
+    /// holds, each in the order the input lists them, and notes their merged ids in `maps` (`known` for locations);
+    /// [`Catalog::map_location`] then takes them from there. This adds nothing to the catalog, so ids are numbered
+    /// as before (in the order samples first use new ones), but the lookups read the input's tables in order,
+    /// hashes first and the index's slots fetched ahead, where the samples' order makes each lookup wait on memory.
+    /// Snapshots of one program are mostly made of such known entries. The location pass stops early when few of the
+    /// first locations have known functions and mappings (another program); strings found or not are what
+    /// interning needs anyway.
     fn find_known_locations(&mut self, p: &Profile, maps: &mut InputMaps) {
         const PROBE: usize = 2048;
         const AHEAD: usize = 8;
