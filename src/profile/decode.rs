@@ -89,7 +89,9 @@ pub(crate) fn decode_message(data: &[u8], opts: &LoadOptions, raw: bool) -> Resu
         // two bytes is touched only as far as it is used, and they are not copied as they grow.
         let size = if gzipped {
             let stated = data.last_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b)) as u64;
-            stated.min(data.len() as u64 * 1032).min(opts.max_decompressed)
+            stated
+                .min(data.len() as u64 * super::inflate::MAX_RATIO)
+                .min(opts.max_decompressed)
         } else {
             data.len() as u64
         };

@@ -66,8 +66,8 @@ impl Drop for Decompressor {
     }
 }
 
-/// Deflate's best ratio: one stored byte per 1032 bytes out, at the most.
-const MAX_RATIO: u64 = 1032;
+/// Deflate's best ratio: 1032 bytes out per byte in, at the most.
+pub(crate) const MAX_RATIO: u64 = 1032;
 
 /// Inflates `data`, a gzip file of one or more members, into at most `limit` bytes.
 pub(crate) fn gunzip(data: &[u8], limit: u64) -> Result<Vec<u8>, Failure> {

@@ -92,6 +92,15 @@ const UNMAPPED: u32 = u32::MAX;
 /// In [`InputMaps::strings`]: looked up without adding it, and not in the catalog yet.
 const ABSENT: u32 = u32::MAX - 1;
 
+/// pprof's key of a mapping, with its file name and build ID as merged strings: the size rounded up to 4 KiB (so
+/// that mappings that differ by a page-rounding slip still match), the file offset, and the build ID or else the
+/// file name.
+fn mapping_key(src: &pb::Mapping, file: u32, build_id: u32) -> (u64, u64, u32) {
+    let size = src.memory_limit.wrapping_sub(src.memory_start).wrapping_add(0xfff) & !0xfff;
+    let who = if build_id != 0 { build_id } else { file };
+    (size, src.file_offset, who)
+}
+
 /// The hash of a string.
 fn string_hash(s: &str) -> u64 {
     let mut h = hasher();
@@ -320,10 +329,7 @@ impl Catalog {
         let src = &p.pb().mapping[mi];
         let file = self.map_string(p, maps, src.filename);
         let build_id = self.map_string(p, maps, src.build_id);
-        // Size rounded up to 4 KiB, so that mappings that differ by a page-rounding slip still match.
-        let size = src.memory_limit.wrapping_sub(src.memory_start).wrapping_add(0xfff) & !0xfff;
-        let who = if build_id != 0 { build_id } else { file };
-        let key = (size, src.file_offset, who);
+        let key = mapping_key(src, file, build_id);
         let out = match self.mapping_keys.get(&key) {
             Some(&id) => {
                 let m = &self.mappings[id as usize - 1];
@@ -375,12 +381,7 @@ impl Catalog {
         let system_name = self.map_string(p, maps, src.system_name) as i64;
         let filename = self.map_string(p, maps, src.filename) as i64;
         let start_line = src.start_line;
-        let h = function_hash(name, system_name, filename, start_line);
-        let fns = &self.functions;
-        let id = match self.function_index.find(h, |id| {
-            let f = &fns[id as usize];
-            f.name == name && f.system_name == system_name && f.filename == filename && f.start_line == start_line
-        }) {
+        let id = match self.find_function(name, system_name, filename, start_line) {
             Some(i) => i as u64 + 1,
             None => {
                 let id = self.functions.len() as u64 + 1;
@@ -391,12 +392,23 @@ impl Catalog {
                     filename,
                     start_line,
                 });
-                self.function_index.push(h);
+                self.function_index
+                    .push(function_hash(name, system_name, filename, start_line));
                 id
             }
         };
         maps.functions[fi] = id;
         id
+    }
+
+    /// The merged function (0-based) with these merged strings and start line, if any.
+    fn find_function(&self, name: i64, system_name: i64, filename: i64, start_line: i64) -> Option<u32> {
+        let fns = &self.functions;
+        self.function_index
+            .find(function_hash(name, system_name, filename, start_line), |id| {
+                let f = &fns[id as usize];
+                f.name == name && f.system_name == system_name && f.filename == filename && f.start_line == start_line
+            })
     }
 
     /// The merged location (0-based) with this hash and key, if any.
@@ -443,12 +455,7 @@ impl Catalog {
         let name = i64::from(self.known_string(p, maps, src.name)?);
         let system_name = i64::from(self.known_string(p, maps, src.system_name)?);
         let filename = i64::from(self.known_string(p, maps, src.filename)?);
-        let h = function_hash(name, system_name, filename, src.start_line);
-        let fns = &self.functions;
-        let i = self.function_index.find(h, |id| {
-            let f = &fns[id as usize];
-            f.name == name && f.system_name == system_name && f.filename == filename && f.start_line == src.start_line
-        })?;
+        let i = self.find_function(name, system_name, filename, src.start_line)?;
         maps.functions[fi] = u64::from(i) + 1;
         Some(u64::from(i) + 1)
     }
@@ -462,9 +469,7 @@ impl Catalog {
         let src = &p.pb().mapping[mi];
         let file = self.known_string(p, maps, src.filename)?;
         let build_id = self.known_string(p, maps, src.build_id)?;
-        let size = src.memory_limit.wrapping_sub(src.memory_start).wrapping_add(0xfff) & !0xfff;
-        let who = if build_id != 0 { build_id } else { file };
-        let id = *self.mapping_keys.get(&(size, src.file_offset, who))?;
+        let id = *self.mapping_keys.get(&mapping_key(src, file, build_id))?;
         let m = (
             id,
             self.mappings[id as usize - 1]
