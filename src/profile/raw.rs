@@ -160,21 +160,7 @@ pub fn merge_input_from_bytes(data: &[u8], opts: &LoadOptions) -> Result<MergeIn
     })
 }
 
-pub(crate) static POOL_RAW: std::sync::Mutex<Vec<RawSamples>> = std::sync::Mutex::new(Vec::new());
 impl MergeInput {
-    #[allow(missing_docs)]
-    pub fn recycle(self) {
-        if std::env::var_os("PP_NOPOOL").is_none() {
-            let mut r = self.raw;
-            r.locs.clear();
-            r.loc_end.clear();
-            r.vals.clear();
-            r.val_end.clear();
-            r.labels.clear();
-            r.label_end.clear();
-            POOL_RAW.lock().unwrap().push(r);
-        }
-    }
     /// A profile whose samples are decoded already.
     pub fn from_profile(profile: Profile) -> MergeInput {
         MergeInput {
