@@ -228,7 +228,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             let p = symbolize_for_report(named.profile, main, &a.sym)?;
             let pb = p.pb();
             Encoded {
-                bytes: prost::Message::encode_to_vec(pb),
+                pieces: vec![prost::Message::encode_to_vec(pb)],
                 samples: pb.sample.len(),
                 locations: pb.location.len(),
                 functions: pb.function.len(),
@@ -236,7 +236,11 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             }
         }
     };
-    write_atomic(&a.output, &profile::gzip(&out.bytes)).map_err(|e| Error::io(&a.output, e))?;
+    let pieces: Vec<&[u8]> = out.pieces.iter().map(Vec::as_slice).collect();
+    let gz = profile::gzip_pieces(&pieces);
+    drop(pieces);
+    drop(out.pieces);
+    profile::write_atomic_pieces(&a.output, &gz).map_err(|e| Error::io(&a.output, e))?;
     eprintln!(
         "{}: {} profile{} merged: {} samples, {} locations, {} functions, {} mappings",
         a.output.display(),

@@ -32,17 +32,25 @@ const DEFLATE_WINDOW: usize = 32 * 1024;
 /// so the chunks join into one deflate stream, and each is primed with the 32 KiB before it. The result is an
 /// ordinary single-member gzip file that every reader accepts.
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    if data.len() < 3 * GZIP_CHUNK || rayon::current_num_threads() < 2 {
-        return gzip_serial(data);
-    }
-    gzip_parallel(data).unwrap_or_else(|| gzip_serial(data))
+    gzip_pieces(&[data]).concat()
 }
 
-/// [`gzip`] in chunks on the rayon pool; `None` if the compressor reports an error.
-fn gzip_parallel(data: &[u8]) -> Option<Vec<u8>> {
+/// [`gzip`] of the concatenation of `pieces`, given back in pieces too (to be written one after the other): a large
+/// message is then never copied into one buffer, before or after deflating.
+pub fn gzip_pieces(pieces: &[&[u8]]) -> Vec<Vec<u8>> {
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    if len < 3 * GZIP_CHUNK || rayon::current_num_threads() < 2 {
+        return vec![gzip_serial(pieces)];
+    }
+    gzip_parallel(pieces).unwrap_or_else(|| vec![gzip_serial(pieces)])
+}
+
+/// [`gzip_pieces`] in chunks on the rayon pool; `None` if the compressor reports an error. Chunks do not cross
+/// pieces; a chunk is primed with (up to 32 KiB of) the end of the chunk before it, the bytes just before it.
+fn gzip_parallel(pieces: &[&[u8]]) -> Option<Vec<Vec<u8>>> {
     use rayon::prelude::*;
-    let chunks: Vec<&[u8]> = data.chunks(GZIP_CHUNK).collect();
-    let parts: Vec<Vec<u8>> = (0..chunks.len())
+    let chunks: Vec<&[u8]> = pieces.iter().flat_map(|p| p.chunks(GZIP_CHUNK)).collect();
+    let mut parts: Vec<Vec<u8>> = (0..chunks.len())
         .into_par_iter()
         .map(|i| {
             let prev = i.checked_sub(1).map(|p| chunks[p]);
@@ -50,23 +58,29 @@ fn gzip_parallel(data: &[u8]) -> Option<Vec<u8>> {
         })
         .collect::<Option<_>>()?;
     let mut crc = flate2::Crc::new();
-    crc.update(data);
-    let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum::<usize>() + 18);
-    // What flate2's encoder writes at this level: no flags, no time, unknown OS.
-    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
-    for p in &parts {
-        out.extend_from_slice(p);
+    let mut len = 0usize;
+    for p in pieces {
+        crc.update(p);
+        len += p.len();
     }
-    out.extend_from_slice(&crc.sum().to_le_bytes());
+    // What flate2's encoder writes at this level: no flags, no time, unknown OS.
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    out.push(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    out.append(&mut parts);
+    let mut trailer = crc.sum().to_le_bytes().to_vec();
     // ISIZE is the length modulo 2^32.
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    trailer.extend_from_slice(&(len as u32).to_le_bytes());
+    out.push(trailer);
     Some(out)
 }
 
-/// [`gzip`] on one thread.
-fn gzip_serial(data: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::with_capacity(data.len() / 3 + 64), Compression::new(LEVEL));
-    enc.write_all(data).expect("writing to a Vec cannot fail");
+/// [`gzip_pieces`] on one thread.
+fn gzip_serial(pieces: &[&[u8]]) -> Vec<u8> {
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    let mut enc = GzEncoder::new(Vec::with_capacity(len / 3 + 64), Compression::new(LEVEL));
+    for p in pieces {
+        enc.write_all(p).expect("writing to a Vec cannot fail");
+    }
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
@@ -106,6 +120,11 @@ fn deflate_chunk(chunk: &[u8], prev: Option<&[u8]>, last: bool) -> Option<Vec<u8
 /// Writes `bytes` to `path` without ever leaving a half-written file there: the data goes to a temporary file in
 /// the same directory, which is synced and then renamed over `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_pieces(path, &[bytes])
+}
+
+/// [`write_atomic`] of the concatenation of `pieces`.
+pub fn write_atomic_pieces<B: AsRef<[u8]>>(path: &Path, pieces: &[B]) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -117,7 +136,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        for p in pieces {
+            f.write_all(p.as_ref())?;
+        }
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -149,18 +170,52 @@ mod tests {
     #[test]
     fn parallel_gzip_is_one_member_that_decodes_to_the_input() {
         let data = sample(3 * super::GZIP_CHUNK + 12345);
-        let gz = super::gzip_parallel(&data).unwrap();
+        let gz = super::gzip_parallel(&[&data]).unwrap().concat();
         // `GzDecoder` reads one member only: a multi-member file would come back short.
         let mut back = Vec::new();
         flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
         assert_eq!(back.len(), data.len());
         assert!(back == data);
         // Priming each chunk with the previous window keeps the size within 1% of one serial stream.
-        let serial = super::gzip_serial(&data);
+        let serial = super::gzip_serial(&[&data]);
         assert!(gz.len() * 100 <= serial.len() * 101, "{} vs {}", gz.len(), serial.len());
         // Small inputs take the serial path and give the same bytes.
         let small = sample(1000);
-        assert_eq!(super::gzip(&small), super::gzip_serial(&small));
+        assert_eq!(super::gzip(&small), super::gzip_serial(&[&small]));
+    }
+
+    /// Deflated in pieces (as `merge` hands its message over: one for the catalog, several for the samples), the
+    /// result is still one member that decodes to the pieces joined, whatever their sizes: empty, shorter than the
+    /// window, not a multiple of the chunk, several chunks.
+    #[test]
+    fn gzip_of_pieces_is_one_member_of_them_joined() {
+        let data = sample(5 * super::GZIP_CHUNK + 777);
+        let cuts = [
+            0,
+            0,
+            1000,
+            1000 + 40_000,
+            2 * super::GZIP_CHUNK + 5,
+            4 * super::GZIP_CHUNK,
+            data.len(),
+        ];
+        let pieces: Vec<&[u8]> = cuts.windows(2).map(|w| &data[w[0]..w[1]]).collect();
+        assert_eq!(pieces.iter().map(|p| p.len()).sum::<usize>(), data.len());
+        let gz = super::gzip_pieces(&pieces);
+        if rayon::current_num_threads() >= 2 {
+            assert!(gz.len() > 3, "deflated on the pool, in parts");
+        }
+        let gz = gz.concat();
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
+        assert!(back == data, "{} bytes back of {}", back.len(), data.len());
+        let whole = super::gzip(&data);
+        assert!(gz.len() * 100 <= whole.len() * 101, "{} vs {}", gz.len(), whole.len());
+        // And written as pieces, the file holds them joined.
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("x.gz");
+        super::write_atomic_pieces(&out, &[&gz[..3], &gz[3..]]).unwrap();
+        assert!(std::fs::read(&out).unwrap() == gz);
     }
 
     /// Our level gives files no larger than the Go default level that `go tool pprof -proto` writes, on the

@@ -999,7 +999,7 @@ mod tests {
             for n in names {
                 m.add(&load(n), n, &AddOptions::default()).unwrap();
             }
-            m.finish_encoded().unwrap().bytes
+            m.finish_encoded().unwrap().pieces.concat()
         };
         assert_eq!(merged(false), merged(true));
     }

@@ -19,8 +19,9 @@ impl SampleArrays<'_> {
         self.loc_end.len() - 1
     }
 
-    /// The samples as repeated field 2 of a Profile message, in order, as prost would write them.
-    pub(super) fn encode(&self) -> Vec<u8> {
+    /// The samples as repeated field 2 of a Profile message, in order, as prost would write them: in several
+    /// pieces (encoded side by side), to be written one after the other.
+    pub(super) fn encode(&self) -> Vec<Vec<u8>> {
         use rayon::prelude::*;
         let n = self.count();
         let parts = if n >= 50_000 {
@@ -28,7 +29,7 @@ impl SampleArrays<'_> {
         } else {
             1
         };
-        let chunks: Vec<Vec<u8>> = (0..parts)
+        (0..parts)
             .into_par_iter()
             .map(|k| {
                 let mut out = Vec::new();
@@ -42,8 +43,7 @@ impl SampleArrays<'_> {
                 }
                 out
             })
-            .collect();
-        chunks.concat()
+            .collect()
     }
 
     fn encode_sample(&self, i: usize, out: &mut Vec<u8>) {
@@ -163,6 +163,6 @@ mod tests {
             ],
             ..Default::default()
         };
-        assert_eq!(a.encode(), want.encode_to_vec());
+        assert_eq!(a.encode().concat(), want.encode_to_vec());
     }
 }

@@ -39,8 +39,9 @@ pub struct Merger {
 /// A merged profile as profile.proto bytes, with its counts.
 #[derive(Debug)]
 pub struct Encoded {
-    /// The message, not compressed.
-    pub bytes: Vec<u8>,
+    /// The message, not compressed, in pieces to be written one after the other (a large one is never copied
+    /// into one buffer).
+    pub pieces: Vec<Vec<u8>>,
     /// Samples in it.
     pub samples: usize,
     /// Locations.
@@ -141,7 +142,7 @@ impl Merger {
             let p = self.finish()?;
             let pb = p.pb();
             return Ok(Encoded {
-                bytes: pb.encode_to_vec(),
+                pieces: vec![pb.encode_to_vec()],
                 samples: pb.sample.len(),
                 locations: pb.location.len(),
                 functions: pb.function.len(),
@@ -161,10 +162,10 @@ impl Merger {
         let c = &self.catalog;
         let (n, locations, functions, mappings) = (t.count(), c.locations.len(), c.functions.len(), c.mappings.len());
         drop(self.table);
-        let mut bytes = self.catalog.into_pb(Vec::new()).encode_to_vec();
-        bytes.extend_from_slice(&samples);
+        let mut pieces = vec![self.catalog.into_pb(Vec::new()).encode_to_vec()];
+        pieces.extend(samples);
         Ok(Encoded {
-            bytes,
+            pieces,
             samples: n,
             locations,
             functions,
