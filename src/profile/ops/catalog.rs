@@ -58,12 +58,16 @@ struct InputMaps {
     flags_done: Vec<bool>,
     functions: Vec<u64>,
     locations: Vec<u64>,
-    /// Merged location id by input location id, when the input's ids are dense (0: not mapped yet); `u32`, as the
-    /// location index numbers them, so that the table read for every frame of every sample stays small.
+    /// Merged location id by input location id, when the input's ids are dense (0: not mapped yet; marked
+    /// [`PENDING`]: known, not used yet); `u32`, as the location index numbers them, so that the table read for
+    /// every frame of every sample stays small.
     by_id: Vec<u32>,
     /// Per input location: the merged location equal to it that the catalog already held when the input came
     /// (0: none, or not looked up); see [`Catalog::find_known_locations`].
     known: Vec<u32>,
+    /// By input location id, for the ids `by_id` holds as [`PENDING`]: the input mapping of the location
+    /// ([`NO_MAPPING`]: none).
+    pending_mapping: Vec<u32>,
 }
 
 impl InputMaps {
@@ -77,6 +81,7 @@ impl InputMaps {
             locations: vec![0; pb.location.len()],
             by_id: Vec::new(),
             known: Vec::new(),
+            pending_mapping: Vec::new(),
         };
         // Producers number locations from 1: a table by id saves a lookup per frame of every sample.
         let max_id = pb.location.iter().map(|l| l.id).max().unwrap_or(0);
@@ -86,6 +91,13 @@ impl InputMaps {
         maps
     }
 }
+
+/// In [`InputMaps::by_id`], or'd onto a merged id: a location found known before the samples
+/// ([`Catalog::find_known_locations`]), not used by a sample yet; at its first use its mapping's symbol flags are
+/// combined, as [`Catalog::map_location`] would have done, and the mark is cleared.
+const PENDING: u32 = 1 << 31;
+/// In [`InputMaps::pending_mapping`]: the location has no mapping.
+const NO_MAPPING: u32 = u32::MAX;
 
 /// In [`InputMaps::strings`]: not looked up yet.
 const UNMAPPED: u32 = u32::MAX;
@@ -564,6 +576,17 @@ impl Catalog {
             };
             if let Some(i) = self.find_location(h, mapping_id, rel, src.is_folded, &line) {
                 known[li] = i + 1;
+                // Straight into the table by id too, so that the samples' first use of it is a cheap one.
+                if i + 1 < PENDING
+                    && let Some(slot) = maps.by_id.get_mut(src.id as usize)
+                {
+                    *slot = (i + 1) | PENDING;
+                    if maps.pending_mapping.is_empty() {
+                        maps.pending_mapping = vec![NO_MAPPING; maps.by_id.len()];
+                    }
+                    maps.pending_mapping[src.id as usize] =
+                        p.mapping_index(src.mapping_id).map_or(NO_MAPPING, |mi| mi as u32);
+                }
             }
         }
         self.scratch_lines = line;
@@ -682,7 +705,8 @@ impl Catalog {
         missing: &mut Option<u64>,
     ) -> u32 {
         match by_id.get(id as usize) {
-            Some(&m) if m != 0 => m,
+            // Mapped already: neither 0 nor marked PENDING.
+            Some(&m) if m.wrapping_sub(1) < PENDING - 1 => m,
             _ => self.map_location_id(p, maps, by_id, id, missing),
         }
     }
@@ -697,6 +721,21 @@ impl Catalog {
         id: u64,
         missing: &mut Option<u64>,
     ) -> u32 {
+        if let Some(slot) = by_id.get_mut(id as usize)
+            && *slot & PENDING != 0
+        {
+            // Known before the samples: what map_location would do for it, without finding it again.
+            let m = *slot & !PENDING;
+            let mi = maps.pending_mapping[id as usize];
+            if mi != NO_MAPPING && !maps.flags_done[mi as usize] {
+                let mi = mi as usize;
+                maps.flags_done[mi] = true;
+                let (merged, _) = self.map_mapping(p, maps, mi);
+                self.combine_flags(merged, &p.pb().mapping[mi]);
+            }
+            *slot = m;
+            return m;
+        }
         let Some(li) = p.location_index(id) else {
             missing.get_or_insert(id);
             return 0;
@@ -1002,6 +1041,33 @@ mod tests {
             m.finish_encoded().unwrap().pieces.concat()
         };
         assert_eq!(merged(false), merged(true));
+    }
+
+    /// A location found known before the samples still combines its mapping's symbol flags into the merged
+    /// mapping's, at its first use by a sample, as pprof does; and not at all when no sample uses it.
+    #[test]
+    fn known_locations_combine_mapping_flags_at_first_use_only() {
+        let t0 = load("heap-rate1.t0.pb.gz");
+        assert!(t0.pb().mapping[0].has_functions);
+        let mut t1 = load("heap-rate1.t1.pb.gz").pb().clone();
+        for m in &mut t1.mapping {
+            m.has_functions = false;
+        }
+        let used = Profile::new(t1.clone()).unwrap();
+        t1.sample.clear();
+        let unused = Profile::new(t1).unwrap();
+        for (second, want) in [(&used, false), (&unused, true)] {
+            let merged = |no_known: bool| {
+                let mut m = Merger::new();
+                m.catalog.no_known = no_known;
+                m.add(&t0, "t0", &AddOptions::default()).unwrap();
+                m.add(second, "t1", &AddOptions::default()).unwrap();
+                m.finish().unwrap()
+            };
+            let (found_first, mapped_one_by_one) = (merged(false), merged(true));
+            assert_eq!(found_first.pb(), mapped_one_by_one.pb());
+            assert_eq!(found_first.pb().mapping[0].has_functions, want);
+        }
     }
 
     /// The frame hash tells apart what the sample table must not confuse often: order, length (trailing zeros),
