@@ -66,9 +66,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Some(if encoded {
-            m.finish_encoded()
-                .map_err(|e| e.to_string())
-                .map(|e| pprofsym::profile::pb::Profile::decode(&e.bytes[..]).expect("finish_encoded wrote bad bytes"))
+            m.finish_encoded().map_err(|e| e.to_string()).map(|e| {
+                pprofsym::profile::pb::Profile::decode(&e.pieces.concat()[..]).expect("finish_encoded wrote bad bytes")
+            })
         } else {
             m.finish().map(|p| p.pb().clone()).map_err(|e| e.to_string())
         })
