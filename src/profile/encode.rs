@@ -32,7 +32,12 @@ const DEFLATE_WINDOW: usize = 32 * 1024;
 /// so the chunks join into one deflate stream, and each is primed with the 32 KiB before it. The result is an
 /// ordinary single-member gzip file that every reader accepts.
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    gzip_pieces(&[data]).concat()
+    let mut pieces = gzip_pieces(&[data]);
+    // Deflated on one thread, it is one piece already: no copy.
+    match pieces.len() {
+        1 => pieces.pop().unwrap_or_default(),
+        _ => pieces.concat(),
+    }
 }
 
 /// [`gzip`] of the concatenation of `pieces`, given back in pieces too (to be written one after the other): a large
