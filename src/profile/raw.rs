@@ -373,10 +373,11 @@ unsafe fn packed_ids_bmi2(b: &mut &[u8], locs: &mut Vec<u32>) -> Option<()> {
     })
 }
 
-/// Whether this processor has BMI2 with a fast `pext`: every Intel one that has it, and AMD's from Zen 3 (family
-/// 0x19) on; before that AMD microcodes `pext`, at tens of cycles or more per call, slower than the portable path.
+/// Whether this processor has BMI2 with a fast `pext` and `pdep`: every Intel one that has it, and AMD's from Zen 3
+/// (family 0x19) on; before that AMD microcodes both, at tens of cycles or more per call, slower than the portable
+/// path.
 #[cfg(target_arch = "x86_64")]
-fn fast_pext() -> bool {
+pub(crate) fn fast_pext() -> bool {
     static FAST: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *FAST.get_or_init(|| {
         if !std::arch::is_x86_feature_detected!("bmi2") {

@@ -149,7 +149,13 @@ impl Merger {
                 mappings: pb.mapping.len(),
             });
         }
-        let t = &self.table;
+        let Merger { catalog, table: t } = self;
+        let (n, locations, functions, mappings) = (
+            t.count(),
+            catalog.locations.len(),
+            catalog.functions.len(),
+            catalog.mappings.len(),
+        );
         let samples = super::encode::SampleArrays {
             locs: &t.locs,
             loc_end: &t.loc_end,
@@ -157,12 +163,10 @@ impl Merger {
             lbl_end: &t.lbl_end,
             vals: &t.vals,
             ncols: t.ncols.unwrap_or(0),
-        }
-        .encode();
-        let c = &self.catalog;
-        let (n, locations, functions, mappings) = (t.count(), c.locations.len(), c.functions.len(), c.mappings.len());
-        drop(self.table);
-        let mut pieces = vec![self.catalog.into_pb(Vec::new()).encode_to_vec()];
+        };
+        // The tables beside the samples, on the other thread.
+        let (head, samples) = rayon::join(|| catalog.into_pb(Vec::new()).encode_to_vec(), || samples.encode());
+        let mut pieces = vec![head];
         pieces.extend(samples);
         Ok(Encoded {
             pieces,
