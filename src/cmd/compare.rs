@@ -236,11 +236,9 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             }
         }
     };
+    // Deflated on the other threads while this one writes what is ready.
     let pieces: Vec<&[u8]> = out.pieces.iter().map(Vec::as_slice).collect();
-    let gz = profile::gzip_pieces(&pieces);
-    drop(pieces);
-    drop(out.pieces);
-    profile::write_atomic_pieces(&a.output, &gz).map_err(|e| Error::io(&a.output, e))?;
+    profile::write_gzip_atomic(&a.output, &pieces).map_err(|e| Error::io(&a.output, e))?;
     eprintln!(
         "{}: {} profile{} merged: {} samples, {} locations, {} functions, {} mappings",
         a.output.display(),

@@ -20,6 +20,9 @@ pub fn encode_gzip(p: &pb::Profile) -> Vec<u8> {
 /// both). Tested on the pprof-written goldens.
 const LEVEL: u32 = 4;
 
+/// The gzip header flate2's encoder writes at our level: no flags, no time, unknown OS.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
 /// Raw bytes per deflate task of [`gzip`].
 const GZIP_CHUNK: usize = 1 << 20;
 
@@ -68,9 +71,8 @@ fn gzip_parallel(pieces: &[&[u8]]) -> Option<Vec<Vec<u8>>> {
         crc.update(p);
         len += p.len();
     }
-    // What flate2's encoder writes at this level: no flags, no time, unknown OS.
     let mut out = Vec::with_capacity(parts.len() + 2);
-    out.push(vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+    out.push(GZIP_HEADER.to_vec());
     out.append(&mut parts);
     let mut trailer = crc.sum().to_le_bytes().to_vec();
     // ISIZE is the length modulo 2^32.
@@ -130,6 +132,87 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// [`write_atomic`] of the concatenation of `pieces`.
 pub fn write_atomic_pieces<B: AsRef<[u8]>>(path: &Path, pieces: &[B]) -> std::io::Result<()> {
+    write_atomic_with(path, |f| {
+        for p in pieces {
+            f.write_all(p.as_ref())?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes [`gzip_pieces`] of `pieces` to `path` as [`write_atomic`] does (the same bytes), while they are made:
+/// threads of their own deflate the chunks, taking them in order, and this one computes the checksum meanwhile and
+/// then writes each part as soon as those before it are written. The file is mostly written when the last chunk is
+/// deflated.
+pub fn write_gzip_atomic(path: &Path, pieces: &[&[u8]]) -> std::io::Result<()> {
+    let len: usize = pieces.iter().map(|p| p.len()).sum();
+    let threads = rayon::current_num_threads();
+    if len < 3 * GZIP_CHUNK || threads < 2 {
+        return write_atomic(path, &gzip_serial(pieces));
+    }
+    write_atomic_with(path, |f| {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let chunks: Vec<&[u8]> = pieces.iter().flat_map(|p| p.chunks(GZIP_CHUNK)).collect();
+        let next = AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<Vec<u8>>)>();
+        let written = std::thread::scope(|s| {
+            for _ in 0..threads {
+                let (tx, chunks, next) = (tx.clone(), &chunks, &next);
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&chunk) = chunks.get(i) else { return };
+                        let part = deflate_chunk(chunk, i.checked_sub(1).map(|p| chunks[p]), i + 1 == chunks.len());
+                        let failed = part.is_none();
+                        // Stop at the first failure (or when the writer is gone): the file is then written again.
+                        if tx.send((i, part)).is_err() || failed {
+                            next.store(chunks.len(), Ordering::Relaxed);
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut crc = flate2::Crc::new();
+            for p in pieces {
+                crc.update(p);
+            }
+            f.write_all(&GZIP_HEADER)?;
+            let mut waiting = std::collections::BTreeMap::new();
+            let mut done = 0;
+            for (i, part) in rx {
+                let Some(part) = part else { return Ok(false) };
+                waiting.insert(i, part);
+                while let Some(part) = waiting.remove(&done) {
+                    f.write_all(&part)?;
+                    done += 1;
+                }
+            }
+            if done != chunks.len() {
+                return Ok(false);
+            }
+            f.write_all(&crc.sum().to_le_bytes())?;
+            // ISIZE is the length modulo 2^32.
+            f.write_all(&(len as u32).to_le_bytes())?;
+            Ok::<_, std::io::Error>(true)
+        })?;
+        if !written {
+            // The compressor reported an error on a chunk: the whole on one thread.
+            use std::io::Seek;
+            f.set_len(0)?;
+            f.rewind()?;
+            f.write_all(&gzip_serial(pieces))?;
+        }
+        Ok(())
+    })
+}
+
+/// Runs `write` on a new temporary file in the directory of `path`, syncs it and renames it over `path`; on an
+/// error, removes it.
+fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -141,9 +224,7 @@ pub fn write_atomic_pieces<B: AsRef<[u8]>>(path: &Path, pieces: &[B]) -> std::io
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        for p in pieces {
-            f.write_all(p.as_ref())?;
-        }
+        write(&mut f)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
@@ -221,6 +302,17 @@ mod tests {
         let out = dir.path().join("x.gz");
         super::write_atomic_pieces(&out, &[&gz[..3], &gz[3..]]).unwrap();
         assert!(std::fs::read(&out).unwrap() == gz);
+        // Deflated while written, the file holds the same bytes; so it does when small enough for one thread.
+        super::write_gzip_atomic(&out, &pieces).unwrap();
+        assert!(std::fs::read(&out).unwrap() == gz);
+        let small = [&data[..1000], &data[1000..50_000]];
+        super::write_gzip_atomic(&out, &small).unwrap();
+        assert!(std::fs::read(&out).unwrap() == super::gzip_pieces(&small).concat());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 
     /// Our level gives files no larger than the Go default level that `go tool pprof -proto` writes, on the

@@ -22,7 +22,7 @@ pub mod pb {
 
 pub use builder::ProfileBuilder;
 pub use decode::{DEFAULT_MAX_DECOMPRESSED, DEFAULT_MAX_MEMORY, LoadOptions, decode_bytes, read_input};
-pub use encode::{encode_gzip, gzip, gzip_pieces, write_atomic, write_atomic_pieces};
+pub use encode::{encode_gzip, gzip, gzip_pieces, write_atomic, write_atomic_pieces, write_gzip_atomic};
 pub use format::{Format, SourceInfo, decode_any, decode_as, load};
 pub use index::IdIndex;
 pub use model::Profile;
