@@ -552,29 +552,33 @@ impl Catalog {
             }
         }
         let locs = &p.pb().location;
-        let mut hashes: Vec<Option<u64>> = vec![None; locs.len()];
+        // Each location's key in merged ids and its hash, found once: (hash, mapping id, relative address) and its
+        // lines, `lines[line_end[li - 1]..line_end[li]]` (none when it has no key).
+        let mut keys: Vec<Option<(u64, u64, u64)>> = vec![None; locs.len()];
+        let mut lines: Vec<pb::Line> = Vec::new();
+        let mut line_end: Vec<usize> = Vec::with_capacity(locs.len() + 1);
+        line_end.push(0);
         let mut line = std::mem::take(&mut self.scratch_lines);
         let mut keyed = 0usize;
-        'locations: for (li, src) in locs.iter().enumerate() {
+        for (li, src) in locs.iter().enumerate() {
             if li == PROBE && keyed < PROBE / 8 {
                 break;
             }
-            let Some((mapping_id, rel)) = self.known_key(p, maps, src, &mut line) else {
-                continue 'locations;
-            };
-            hashes[li] = Some(location_hash(mapping_id, rel, src.is_folded, &line));
-            keyed += 1;
+            if let Some((mapping_id, rel)) = self.known_key(p, maps, src, &mut line) {
+                keys[li] = Some((location_hash(mapping_id, rel, src.is_folded, &line), mapping_id, rel));
+                lines.extend_from_slice(&line);
+                keyed += 1;
+            }
+            line_end.push(lines.len());
         }
         let mut known = vec![0u32; locs.len()];
         for (li, src) in locs.iter().enumerate() {
-            if let Some(Some(h)) = hashes.get(li + AHEAD) {
+            if let Some(Some((h, _, _))) = keys.get(li + AHEAD) {
                 self.location_index.prefetch(*h);
             }
-            let Some(h) = hashes[li] else { continue };
-            let Some((mapping_id, rel)) = self.known_key(p, maps, src, &mut line) else {
-                continue;
-            };
-            if let Some(i) = self.find_location(h, mapping_id, rel, src.is_folded, &line) {
+            let Some((h, mapping_id, rel)) = keys[li] else { continue };
+            let line = &lines[line_end[li]..line_end[li + 1]];
+            if let Some(i) = self.find_location(h, mapping_id, rel, src.is_folded, line) {
                 known[li] = i + 1;
                 // Straight into the table by id too, so that the samples' first use of it is a cheap one.
                 if i + 1 < PENDING
