@@ -37,11 +37,14 @@ impl SampleArrays<'_> {
 
     /// Samples `first..end`, one after the other.
     fn encode_part(&self, first: usize, end: usize) -> Vec<u8> {
-        // Room for every sample at its largest: written without growing.
-        let ids = self.loc_end[end] - self.loc_end[first];
+        // Room for every sample at its largest (ids as long as the largest one), written without growing; what is
+        // not written is never touched.
+        let ids = &self.locs[self.loc_end[first]..self.loc_end[end]];
+        let id_bytes = id_len(ids.iter().copied().max().unwrap_or(0));
         let labels = self.lbl_end[end] - self.lbl_end[first];
-        let mut out =
-            Vec::with_capacity((end - first) * (3 * 11 + 10 * self.ncols) + ids * 5 + labels * (2 + 4 * 11) + 8);
+        let mut out = Vec::with_capacity(
+            (end - first) * (3 * 6 + 10 * self.ncols) + ids.len() * id_bytes + labels * (2 + 4 * 11) + 8,
+        );
         #[cfg(target_arch = "x86_64")]
         if crate::profile::raw::fast_pext() {
             // SAFETY: `fast_pext` found BMI2 on this processor.
