@@ -42,8 +42,9 @@ pub fn convert(a: ConvertArgs) -> Result<()> {
     let p = profile::load(&a.profile, &load_options(a.max_decompressed, a.max_memory))?;
     let format = p.source().format;
     let (p, named) = comment_names(p)?;
-    let bytes = profile::encode_gzip(p.pb());
-    profile::write_atomic(&a.output, &bytes)
+    // Deflated on the other threads while this one writes what is ready.
+    let bytes = prost::Message::encode_to_vec(p.pb());
+    profile::write_gzip_atomic(&a.output, &[&bytes])
         .map_err(|e| Error::caused_by(ErrorKind::Io, format!("writing {}", a.output.display()), e))?;
     let pb = p.pb();
     let mut note = format!(

@@ -10,8 +10,9 @@ use crate::cli::SymbolizeArgs;
 pub fn run(a: SymbolizeArgs) -> Result<()> {
     let p = profile::load(&a.profile, &load_options(a.max_decompressed, a.max_memory))?;
     let out = symbolize_loaded(p, a.main_binary.as_deref(), &a.sym)?;
-    let bytes = profile::encode_gzip(out.profile.pb());
-    profile::write_atomic(&a.output, &bytes)
+    // Deflated on the other threads while this one writes what is ready.
+    let bytes = prost::Message::encode_to_vec(out.profile.pb());
+    profile::write_gzip_atomic(&a.output, &[&bytes])
         .map_err(|e| Error::caused_by(ErrorKind::Io, format!("writing {}", a.output.display()), e))?;
     eprintln!(
         "{}: {} locations symbolized, {} left unsymbolized",
