@@ -553,7 +553,7 @@ impl Catalog {
         }
         let locs = &p.pb().location;
         // Each location's key in merged ids and its hash, found once: (hash, mapping id, relative address) and its
-        // lines, `lines[line_end[li - 1]..line_end[li]]` (none when it has no key).
+        // lines, `lines[line_end[li]..line_end[li + 1]]` (none when it has no key).
         let mut keys: Vec<Option<(u64, u64, u64)>> = vec![None; locs.len()];
         let mut lines: Vec<pb::Line> = Vec::new();
         let mut line_end: Vec<usize> = Vec::with_capacity(locs.len() + 1);
