@@ -16,7 +16,7 @@ pub fn encode_gzip(p: &pb::Profile) -> Vec<u8> {
 
 /// The deflate level of everything we write. Level 4 of zlib-rs gives files no larger than Go's default level
 /// (what `go tool pprof -proto` writes), with less work than zlib's default (6): on the merge benchmark's outputs
-/// 5,016,936 bytes against pprof's 5,042,491, and 40,835,312 against 41,001,671 (scripts/bench-merge.sh prints
+/// 5,019,284 bytes against pprof's 5,042,491, and 40,835,256 against 41,001,671 (scripts/bench-merge.sh prints
 /// both). Tested on the pprof-written goldens.
 const LEVEL: u32 = 4;
 
@@ -57,28 +57,40 @@ pub fn gzip_pieces(pieces: &[&[u8]]) -> Vec<Vec<u8>> {
 /// pieces; a chunk is primed with (up to 32 KiB of) the end of the chunk before it, the bytes just before it.
 fn gzip_parallel(pieces: &[&[u8]]) -> Option<Vec<Vec<u8>>> {
     use rayon::prelude::*;
-    let chunks: Vec<&[u8]> = pieces.iter().flat_map(|p| p.chunks(GZIP_CHUNK)).collect();
+    let chunks = gzip_chunks(pieces);
     let mut parts: Vec<Vec<u8>> = (0..chunks.len())
         .into_par_iter()
-        .map(|i| {
-            let prev = i.checked_sub(1).map(|p| chunks[p]);
-            deflate_chunk(chunks[i], prev, i + 1 == chunks.len())
-        })
+        .map(|i| deflate_part(&chunks, i))
         .collect::<Option<_>>()?;
+    let mut out = Vec::with_capacity(parts.len() + 2);
+    out.push(GZIP_HEADER.to_vec());
+    out.append(&mut parts);
+    out.push(gzip_trailer(pieces).to_vec());
+    Some(out)
+}
+
+/// The chunks `pieces` are deflated in, in order: [`GZIP_CHUNK`] bytes at most, none crossing two pieces.
+fn gzip_chunks<'a>(pieces: &[&'a [u8]]) -> Vec<&'a [u8]> {
+    pieces.iter().flat_map(|p| p.chunks(GZIP_CHUNK)).collect()
+}
+
+/// Chunk `i` of `chunks` as raw deflate data, primed with the chunk before it; the last one ends the stream.
+fn deflate_part(chunks: &[&[u8]], i: usize) -> Option<Vec<u8>> {
+    deflate_chunk(chunks[i], i.checked_sub(1).map(|p| chunks[p]), i + 1 == chunks.len())
+}
+
+/// The gzip trailer of the concatenation of `pieces`: its CRC-32 and its length modulo 2^32 (ISIZE).
+fn gzip_trailer(pieces: &[&[u8]]) -> [u8; 8] {
     let mut crc = flate2::Crc::new();
     let mut len = 0usize;
     for p in pieces {
         crc.update(p);
         len += p.len();
     }
-    let mut out = Vec::with_capacity(parts.len() + 2);
-    out.push(GZIP_HEADER.to_vec());
-    out.append(&mut parts);
-    let mut trailer = crc.sum().to_le_bytes().to_vec();
-    // ISIZE is the length modulo 2^32.
-    trailer.extend_from_slice(&(len as u32).to_le_bytes());
-    out.push(trailer);
-    Some(out)
+    let mut trailer = [0; 8];
+    trailer[..4].copy_from_slice(&crc.sum().to_le_bytes());
+    trailer[4..].copy_from_slice(&(len as u32).to_le_bytes());
+    trailer
 }
 
 /// [`gzip_pieces`] on one thread.
@@ -152,7 +164,7 @@ pub fn write_gzip_atomic(path: &Path, pieces: &[&[u8]]) -> std::io::Result<()> {
     }
     write_atomic_with(path, |f| {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let chunks: Vec<&[u8]> = pieces.iter().flat_map(|p| p.chunks(GZIP_CHUNK)).collect();
+        let chunks = gzip_chunks(pieces);
         let next = AtomicUsize::new(0);
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Option<Vec<u8>>)>();
         let written = std::thread::scope(|s| {
@@ -161,8 +173,10 @@ pub fn write_gzip_atomic(path: &Path, pieces: &[&[u8]]) -> std::io::Result<()> {
                 s.spawn(move || {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&chunk) = chunks.get(i) else { return };
-                        let part = deflate_chunk(chunk, i.checked_sub(1).map(|p| chunks[p]), i + 1 == chunks.len());
+                        if i >= chunks.len() {
+                            return;
+                        }
+                        let part = deflate_part(chunks, i);
                         let failed = part.is_none();
                         // Stop at the first failure (or when the writer is gone): the file is then written again.
                         if tx.send((i, part)).is_err() || failed {
@@ -173,10 +187,7 @@ pub fn write_gzip_atomic(path: &Path, pieces: &[&[u8]]) -> std::io::Result<()> {
                 });
             }
             drop(tx);
-            let mut crc = flate2::Crc::new();
-            for p in pieces {
-                crc.update(p);
-            }
+            let trailer = gzip_trailer(pieces);
             f.write_all(&GZIP_HEADER)?;
             let mut waiting = std::collections::BTreeMap::new();
             let mut done = 0;
@@ -191,9 +202,7 @@ pub fn write_gzip_atomic(path: &Path, pieces: &[&[u8]]) -> std::io::Result<()> {
             if done != chunks.len() {
                 return Ok(false);
             }
-            f.write_all(&crc.sum().to_le_bytes())?;
-            // ISIZE is the length modulo 2^32.
-            f.write_all(&(len as u32).to_le_bytes())?;
+            f.write_all(&trailer)?;
             Ok::<_, std::io::Error>(true)
         })?;
         if !written {
