@@ -184,19 +184,6 @@ impl MergeInput {
         self.profile.pb().sample.len() + self.raw.len()
     }
 
-    /// The number of samples and of their location ids together.
-    pub fn size(&self) -> (usize, usize) {
-        let frames = self
-            .profile
-            .pb()
-            .sample
-            .iter()
-            .map(|s| s.location_id.len())
-            .sum::<usize>()
-            + self.raw.locs.len();
-        (self.sample_count(), frames)
-    }
-
     /// Calls `f` with each sample's location ids, values and labels, in order. Samples read for merging are checked
     /// as validation checks decoded ones (one value per sample type, string indexes in range); their location ids
     /// are checked by the caller, which looks them up.

@@ -1,12 +1,12 @@
 //! The merge's catalog: header, strings, mappings, functions and locations. It translates each input's samples into
-//! merged ids ([`Batch`]), which the sample table ([`super::samples`]) then adds up; the two can run on separate
-//! threads. See [`super::merge`] for the rules.
+//! merged ids, a [`Batch`] of them at a time, and hands each batch to the sample table ([`super::samples`]), which
+//! adds them up. See [`super::merge`] for the rules.
 
 use std::collections::HashMap;
 use std::hash::Hasher;
 
 use super::merge::AddOptions;
-use super::samples::{Batch, ColumnOp, Lbl};
+use super::samples::{Batch, ColumnOp, Lbl, SampleTable};
 use super::table::{HashIndex, finish, hasher};
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Frames, Profile, pb};
@@ -96,6 +96,10 @@ impl InputMaps {
 /// ([`Catalog::find_known_locations`]), not used by a sample yet; at its first use its mapping's symbol flags are
 /// combined, as [`Catalog::map_location`] would have done, and the mark is cleared.
 const PENDING: u32 = 1 << 31;
+
+/// Samples per batch handed from [`Catalog::translate`] to the sample table: a few hundred kilobytes of
+/// location ids, labels and values.
+const BATCH_SAMPLES: usize = 1024;
 /// In [`InputMaps::pending_mapping`]: the location has no mapping.
 const NO_MAPPING: u32 = u32::MAX;
 
@@ -187,8 +191,12 @@ impl Catalog {
     }
 
     /// Translates `p`, whose samples `samples` gives (calling its argument with each sample's location ids, values and
-    /// labels; `size`: how many samples and location ids it holds), into merged ids; updates the header and the
-    /// tables on the way. Samples whose values are all zero are left out, as pprof leaves them out.
+    /// labels), into merged ids and adds them to `table`; updates the header and the tables on the way. Samples
+    /// whose values are all zero are left out, as pprof leaves them out. After an error, `table` and the catalog
+    /// hold part of `p`: the merge is to be given up.
+    ///
+    /// The samples go to the table [`BATCH_SAMPLES`] at a time, through one batch: its arrays stay in the cache,
+    /// and the table's slots for a batch are fetched ahead while it is added.
     ///
     /// Time follows pprof's `combineHeaders`: the merged time is replaced when it is zero or the new one is
     /// smaller, so it is the earliest time except that a zero time (a legacy text profile) coming after a non-zero
@@ -198,15 +206,15 @@ impl Catalog {
         p: &Profile,
         name: &str,
         opts: &AddOptions,
-        size: (usize, usize),
+        table: &mut SampleTable,
         samples: impl FnOnce(&mut dyn FnMut(Frames<'_>, &[i64], &[pb::Label]) -> Result<()>) -> Result<()>,
-    ) -> Result<Batch> {
+    ) -> Result<()> {
         let pb = p.pb();
         let names: Vec<String> = p.sample_type_names().iter().map(|s| s.to_string()).collect();
-        let mut batch = Batch::with_capacity(size.0, size.1);
+        let mut batch = Batch::with_capacity(BATCH_SAMPLES, BATCH_SAMPLES * 32);
         let (cols, ratios) = self.reconcile_types(p, name, &mut batch.ops)?;
         batch.ncols = cols.len();
-        batch.reserve_values(size.0);
+        batch.reserve_values(BATCH_SAMPLES);
         self.inputs.push((names, p.str(pb.default_sample_type).to_string()));
         // Header.
         if self.inputs.len() == 1 {
@@ -318,9 +326,15 @@ impl Catalog {
                 h.write_u32(l.unit);
             }
             batch.push(finish(h), &lbls, &vals);
+            if batch.len() == BATCH_SAMPLES {
+                table.absorb(&batch);
+                batch.clear();
+            }
             Ok(())
         })?;
-        Ok(batch)
+        // The rest, and the column changes of an input without samples.
+        table.absorb(&batch);
+        Ok(())
     }
 
     /// Orders labels as pprof keys and writes them: string labels, then numeric ones, each sorted by key name
@@ -959,7 +973,7 @@ mod tests {
     }
 
     fn translate(c: &mut Catalog, p: &Profile) {
-        c.translate(p, "test", &AddOptions::default(), (0, 0), |f| {
+        c.translate(p, "test", &AddOptions::default(), &mut SampleTable::default(), |f| {
             for s in &p.pb().sample {
                 f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
             }

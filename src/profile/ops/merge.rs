@@ -16,10 +16,10 @@
 //!   so ids are numbered in order of first use exactly as pprof numbers them.
 //!
 //! Memory is the merged result plus one input at a time: every table holds merged ids only, keyed by hashes into
-//! the merged arrays ([`super::table::HashIndex`]). The work is split in two parts that can run on separate threads
-//! ([`merge_pipelined`], which also reads and decodes inputs on two threads of their own): the catalog
-//! ([`super::catalog`]: header, strings, mappings, functions, locations) turns an input's samples into merged ids,
-//! and the sample table ([`super::samples`]) adds them up.
+//! the merged arrays ([`super::table::HashIndex`]). The catalog ([`super::catalog`]: header, strings, mappings,
+//! functions, locations) turns an input's samples into merged ids, a batch of them at a time, and the sample table
+//! ([`super::samples`]) adds each batch up while it is in the cache; [`merge_pipelined`] reads and decodes the next
+//! inputs meanwhile, on two threads of their own.
 
 use std::sync::mpsc::sync_channel;
 
@@ -29,7 +29,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Frames, MergeInput, Profile};
 
 /// Merges profiles; see the module docs. Feed it with [`Merger::add`], get the result from [`Merger::finish`];
-/// [`merge_pipelined`] runs the same steps in four stages on their own threads.
+/// [`merge_pipelined`] runs the same steps in three stages on their own threads.
 #[derive(Debug)]
 pub struct Merger {
     pub(super) catalog: Catalog,
@@ -91,28 +91,23 @@ impl Merger {
         self.table.count()
     }
 
-    /// Adds `p` (named `name` in errors).
+    /// Adds `p` (named `name` in errors). After an error the merger holds part of `p`; it is not to be used
+    /// further.
     pub fn add(&mut self, p: &Profile, name: &str, opts: &AddOptions) -> Result<()> {
-        let frames = p.pb().sample.iter().map(|s| s.location_id.len()).sum();
-        let b = self
-            .catalog
-            .translate(p, name, opts, (p.pb().sample.len(), frames), |f| {
-                for s in &p.pb().sample {
-                    f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
-                }
-                Ok(())
-            })?;
-        self.table.absorb(&b);
-        Ok(())
+        self.catalog.translate(p, name, opts, &mut self.table, |f| {
+            for s in &p.pb().sample {
+                f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
+            }
+            Ok(())
+        })
     }
 
     /// [`Merger::add`] for a profile loaded for merging, whose samples may still be encoded.
     pub fn add_input(&mut self, input: &MergeInput, name: &str, opts: &AddOptions) -> Result<()> {
-        let b = self
-            .catalog
-            .translate(input.profile(), name, opts, input.size(), |f| input.for_each_sample(f))?;
-        self.table.absorb(&b);
-        Ok(())
+        self.catalog
+            .translate(input.profile(), name, opts, &mut self.table, |f| {
+                input.for_each_sample(f)
+            })
     }
 
     /// The merged profile, compacted if some sums cancelled to zero.
@@ -178,10 +173,10 @@ impl Merger {
     }
 }
 
-/// Merges `n` inputs in order, as [`Merger::add_input`] would one after the other, in four stages on their own
+/// Merges `n` inputs in order, as [`Merger::add_input`] would one after the other, in three stages on their own
 /// threads: `fetch(i)` reads input `i` (and inflates it) on one, `load(i, fetched)` decodes it (name and profile)
-/// on another, the catalog translates it into merged ids on this one, and the sample table adds it up on a fourth.
-/// Memory holds the result and a few inputs in flight.
+/// on another, and on this one the catalog translates it into merged ids, which the sample table adds up a batch
+/// at a time while they are in the cache. Memory holds the result and a few inputs in flight.
 pub fn merge_pipelined<T, F, L>(n: usize, fetch: F, load: L) -> Result<Merger>
 where
     T: Send,
@@ -190,7 +185,6 @@ where
 {
     let (tx_fetched, rx_fetched) = sync_channel::<Result<T>>(1);
     let (tx_in, rx_in) = sync_channel::<Result<(String, MergeInput)>>(1);
-    let (tx_batch, rx_batch) = sync_channel(1);
     std::thread::scope(|s| {
         let (fetch, load) = (&fetch, &load);
         // Each stage stops at an error, after passing it on, or when the next stage is gone (merging failed).
@@ -212,39 +206,12 @@ where
                 }
             }
         });
-        let table = s.spawn(move || {
-            let mut t = SampleTable::default();
-            for b in rx_batch {
-                t.absorb(&b);
-            }
-            t
-        });
-        let mut catalog = Catalog::new(None);
-        let mut failed = None;
+        let mut m = Merger::new();
         for r in rx_in {
-            let b = r.and_then(|(name, input)| {
-                catalog.translate(input.profile(), &name, &AddOptions::default(), input.size(), |f| {
-                    input.for_each_sample(f)
-                })
-            });
-            match b {
-                Ok(b) => {
-                    if tx_batch.send(b).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
+            let (name, input) = r?;
+            m.add_input(&input, &name, &AddOptions::default())?;
         }
-        drop(tx_batch);
-        let table = table.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(Merger { catalog, table }),
-        }
+        Ok(m)
     })
 }
 

@@ -58,6 +58,23 @@ impl Batch {
         self.lbls.reserve(samples);
     }
 
+    /// The number of samples in it.
+    pub(super) fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Empties it for the next samples of the same input: the column changes are gone (they were applied), the
+    /// number of columns stays, the room too.
+    pub(super) fn clear(&mut self) {
+        self.ops.clear();
+        self.locs.clear();
+        self.loc_end.clear();
+        self.lbls.clear();
+        self.lbl_end.clear();
+        self.vals.clear();
+        self.hashes.clear();
+    }
+
     /// Ends the sample whose locations were pushed onto `locs` since the last one.
     pub(super) fn push(&mut self, hash: u64, lbls: &[Lbl], vals: &[i64]) {
         self.loc_end.push(self.locs.len());
