@@ -1061,6 +1061,77 @@ mod tests {
         assert_eq!(merged(false), merged(true));
     }
 
+    /// Each sample by what it is, in names (its frames' relative addresses and lines, its labels), with its values
+    /// summed, in order of first appearance; samples whose values are all zero are left out.
+    fn summed_by_name(profiles: &[&Profile]) -> Vec<(String, Vec<i64>)> {
+        let mut order: Vec<(String, Vec<i64>)> = Vec::new();
+        let mut at = HashMap::new();
+        for p in profiles {
+            let pb = p.pb();
+            for s in pb.sample.iter().filter(|s| s.value.iter().any(|&v| v != 0)) {
+                let mut key = String::new();
+                for &id in &s.location_id {
+                    let l = &pb.location[p.location_index(id).unwrap()];
+                    let start = pb
+                        .mapping
+                        .iter()
+                        .find(|m| m.id == l.mapping_id)
+                        .map_or(0, |m| m.memory_start);
+                    key += &format!("{:#x}", l.address - start);
+                    for ln in &l.line {
+                        let f = pb.function.iter().find(|f| f.id == ln.function_id).unwrap();
+                        key += &format!(" {}:{}", p.str(f.name), ln.line);
+                    }
+                    key += ";";
+                }
+                let mut labels: Vec<String> = s
+                    .label
+                    .iter()
+                    .map(|l| format!("{}={}{}{}", p.str(l.key), p.str(l.str), l.num, p.str(l.num_unit)))
+                    .collect();
+                labels.sort();
+                key += &labels.join(",");
+                let i = *at.entry(key.clone()).or_insert_with(|| {
+                    order.push((key, vec![0; s.value.len()]));
+                    order.len() - 1
+                });
+                for (d, v) in order[i].1.iter_mut().zip(&s.value) {
+                    *d += v;
+                }
+            }
+        }
+        order
+    }
+
+    /// Samples go to the table a batch at a time: equal samples in different batches of one input, and of two
+    /// inputs, still add up, in order of first appearance.
+    #[test]
+    fn samples_add_up_across_batches() {
+        let (t0, t1) = (load("heap-rate1.t0.pb.gz"), load("heap-rate1.t1.pb.gz"));
+        // t0's samples round after round, each round's values times its number: several batches, each sample
+        // again in the next ones.
+        let mut big = t0.pb().clone();
+        let n = big.sample.len();
+        let rounds = (3 * BATCH_SAMPLES).div_ceil(n) + 1;
+        big.sample = (0..rounds * n)
+            .map(|i| {
+                let mut s = t0.pb().sample[i % n].clone();
+                s.value.iter_mut().for_each(|v| *v *= (i / n + 1) as i64);
+                s
+            })
+            .collect();
+        let big = Profile::new(big).unwrap();
+        assert!(big.pb().sample.len() > 3 * BATCH_SAMPLES);
+        let mut m = Merger::new();
+        m.add(&big, "big", &AddOptions::default()).unwrap();
+        m.add(&t1, "t1", &AddOptions::default()).unwrap();
+        let merged = m.finish().unwrap();
+        let want = summed_by_name(&[&big, &t1]);
+        assert_eq!(summed_by_name(&[&merged]), want);
+        // As many merged samples as different ones, each once.
+        assert_eq!(merged.pb().sample.len(), want.len());
+    }
+
     /// A location found known before the samples still combines its mapping's symbol flags into the merged
     /// mapping's, at its first use by a sample, as pprof does; and not at all when no sample uses it.
     #[test]
