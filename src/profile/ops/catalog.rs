@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hasher;
 
 use super::merge::AddOptions;
-use super::samples::{Batch, ColumnOp, Lbl, SampleTable};
+use super::samples::{Batch, ColumnOp, Lbl};
 use super::table::{HashIndex, finish, hasher};
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Frames, Profile, pb};
@@ -99,7 +99,7 @@ const PENDING: u32 = 1 << 31;
 
 /// Samples per batch handed from [`Catalog::translate`] to the sample table: a few hundred kilobytes of
 /// location ids, labels and values.
-const BATCH_SAMPLES: usize = 1024;
+pub(super) const BATCH_SAMPLES: usize = 1024;
 /// In [`InputMaps::pending_mapping`]: the location has no mapping.
 const NO_MAPPING: u32 = u32::MAX;
 
@@ -191,12 +191,10 @@ impl Catalog {
     }
 
     /// Translates `p`, whose samples `samples` gives (calling its argument with each sample's location ids, values and
-    /// labels), into merged ids and adds them to `table`; updates the header and the tables on the way. Samples
-    /// whose values are all zero are left out, as pprof leaves them out. After an error, `table` and the catalog
-    /// hold part of `p`: the merge is to be given up.
-    ///
-    /// The samples go to the table [`BATCH_SAMPLES`] at a time, through one batch: its arrays stay in the cache,
-    /// and the table's slots for a batch are fetched ahead while it is added.
+    /// labels), into merged ids, and hands them to `sink` [`BATCH_SAMPLES`] at a time (the first batch carries the
+    /// column changes; the last may be empty), which gives back an empty batch to fill next; updates the header
+    /// and the tables on the way. Samples whose values are all zero are left out, as pprof leaves them out. After
+    /// an error, the catalog and what `sink` was given hold part of `p`: the merge is to be given up.
     ///
     /// Time follows pprof's `combineHeaders`: the merged time is replaced when it is zero or the new one is
     /// smaller, so it is the earliest time except that a zero time (a legacy text profile) coming after a non-zero
@@ -206,7 +204,7 @@ impl Catalog {
         p: &Profile,
         name: &str,
         opts: &AddOptions,
-        table: &mut SampleTable,
+        sink: &mut dyn FnMut(Batch) -> Batch,
         samples: impl FnOnce(&mut dyn FnMut(Frames<'_>, &[i64], &[pb::Label]) -> Result<()>) -> Result<()>,
     ) -> Result<()> {
         let pb = p.pb();
@@ -327,13 +325,13 @@ impl Catalog {
             }
             batch.push(finish(h), &lbls, &vals);
             if batch.len() == BATCH_SAMPLES {
-                table.absorb(&batch);
-                batch.clear();
+                batch = sink(std::mem::take(&mut batch));
+                batch.ncols = ncols;
             }
             Ok(())
         })?;
         // The rest, and the column changes of an input without samples.
-        table.absorb(&batch);
+        sink(batch);
         Ok(())
     }
 
@@ -973,7 +971,7 @@ mod tests {
     }
 
     fn translate(c: &mut Catalog, p: &Profile) {
-        c.translate(p, "test", &AddOptions::default(), &mut SampleTable::default(), |f| {
+        c.translate(p, "test", &AddOptions::default(), &mut |b| b, |f| {
             for s in &p.pb().sample {
                 f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
             }
@@ -1130,6 +1128,18 @@ mod tests {
         assert_eq!(summed_by_name(&[&merged]), want);
         // As many merged samples as different ones, each once.
         assert_eq!(merged.pb().sample.len(), want.len());
+        // The pipeline, whose batches go to another thread and come back emptied, merges the same.
+        let inputs = [big, t1];
+        let piped = crate::profile::ops::merge_pipelined(2, Ok, |i, _| {
+            Ok((
+                i.to_string(),
+                crate::profile::MergeInput::from_profile(inputs[i].clone()),
+            ))
+        })
+        .unwrap()
+        .finish()
+        .unwrap();
+        assert_eq!(piped.pb(), merged.pb());
     }
 
     /// A location found known before the samples still combines its mapping's symbol flags into the merged

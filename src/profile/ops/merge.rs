@@ -17,19 +17,20 @@
 //!
 //! Memory is the merged result plus one input at a time: every table holds merged ids only, keyed by hashes into
 //! the merged arrays ([`super::table::HashIndex`]). The catalog ([`super::catalog`]: header, strings, mappings,
-//! functions, locations) turns an input's samples into merged ids, a batch of them at a time, and the sample table
-//! ([`super::samples`]) adds each batch up while it is in the cache; [`merge_pipelined`] reads and decodes the next
-//! inputs meanwhile, on two threads of their own.
+//! functions, locations) turns an input's samples into merged ids, a small batch at a time, and the sample table
+//! ([`super::samples`]) adds each batch up; [`merge_pipelined`] runs the two on separate threads, and reads and
+//! decodes the next inputs meanwhile on two more.
 
 use std::sync::mpsc::sync_channel;
 
+use super::catalog::BATCH_SAMPLES;
 use super::catalog::Catalog;
-use super::samples::SampleTable;
+use super::samples::{Batch, SampleTable};
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Frames, MergeInput, Profile};
 
 /// Merges profiles; see the module docs. Feed it with [`Merger::add`], get the result from [`Merger::finish`];
-/// [`merge_pipelined`] runs the same steps in three stages on their own threads.
+/// [`merge_pipelined`] runs the same steps in four stages on their own threads.
 #[derive(Debug)]
 pub struct Merger {
     pub(super) catalog: Catalog,
@@ -94,18 +95,21 @@ impl Merger {
     /// Adds `p` (named `name` in errors). After an error the merger holds part of `p`; it is not to be used
     /// further.
     pub fn add(&mut self, p: &Profile, name: &str, opts: &AddOptions) -> Result<()> {
-        self.catalog.translate(p, name, opts, &mut self.table, |f| {
-            for s in &p.pb().sample {
-                f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
-            }
-            Ok(())
-        })
+        let table = &mut self.table;
+        self.catalog
+            .translate(p, name, opts, &mut |b| table.absorb_and_clear(b), |f| {
+                for s in &p.pb().sample {
+                    f(Frames::Wide(&s.location_id), &s.value, &s.label)?;
+                }
+                Ok(())
+            })
     }
 
     /// [`Merger::add`] for a profile loaded for merging, whose samples may still be encoded.
     pub fn add_input(&mut self, input: &MergeInput, name: &str, opts: &AddOptions) -> Result<()> {
+        let table = &mut self.table;
         self.catalog
-            .translate(input.profile(), name, opts, &mut self.table, |f| {
+            .translate(input.profile(), name, opts, &mut |b| table.absorb_and_clear(b), |f| {
                 input.for_each_sample(f)
             })
     }
@@ -173,10 +177,11 @@ impl Merger {
     }
 }
 
-/// Merges `n` inputs in order, as [`Merger::add_input`] would one after the other, in three stages on their own
+/// Merges `n` inputs in order, as [`Merger::add_input`] would one after the other, in four stages on their own
 /// threads: `fetch(i)` reads input `i` (and inflates it) on one, `load(i, fetched)` decodes it (name and profile)
-/// on another, and on this one the catalog translates it into merged ids, which the sample table adds up a batch
-/// at a time while they are in the cache. Memory holds the result and a few inputs in flight.
+/// on another, the catalog translates it into merged ids on this one, and the sample table adds them up on a
+/// fourth, a batch of [`BATCH_SAMPLES`] at a time; the batches go back and forth, so their memory is touched once.
+/// Memory holds the result and a few inputs in flight.
 pub fn merge_pipelined<T, F, L>(n: usize, fetch: F, load: L) -> Result<Merger>
 where
     T: Send,
@@ -206,14 +211,48 @@ where
                 }
             }
         });
-        let mut m = Merger::new();
+        // The sample table on a thread of its own, a batch at a time; the batches come back emptied, to be
+        // filled again while their arrays are in memory.
+        let (tx_batch, rx_batch) = sync_channel::<Batch>(BATCHES_IN_FLIGHT);
+        let (tx_empty, rx_empty) = std::sync::mpsc::channel::<Batch>();
+        let table = s.spawn(move || {
+            let mut t = SampleTable::default();
+            for b in rx_batch {
+                // The catalog may be done: then the batch is not needed back.
+                let _ = tx_empty.send(t.absorb_and_clear(b));
+            }
+            t
+        });
+        let mut catalog = Catalog::new(None);
+        let mut sink = move |b: Batch| {
+            // A send fails only when the table's thread is gone: it panicked, and the join below says so.
+            let _ = tx_batch.send(b);
+            rx_empty
+                .try_recv()
+                .unwrap_or_else(|_| Batch::with_capacity(BATCH_SAMPLES, BATCH_SAMPLES * 32))
+        };
+        let mut failed = None;
         for r in rx_in {
-            let (name, input) = r?;
-            m.add_input(&input, &name, &AddOptions::default())?;
+            if let Err(e) = r.and_then(|(name, input)| {
+                catalog.translate(input.profile(), &name, &AddOptions::default(), &mut sink, |f| {
+                    input.for_each_sample(f)
+                })
+            }) {
+                failed = Some(e);
+                break;
+            }
         }
-        Ok(m)
+        drop(sink);
+        let table = table.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(Merger { catalog, table }),
+        }
     })
 }
+
+/// Batches of samples on their way from the catalog to the sample table in [`merge_pipelined`], at most.
+const BATCHES_IN_FLIGHT: usize = 4;
 
 /// pprof's common sample types: the type names present in every profile, in the first profile's order.
 pub fn common_sample_types<'a>(profiles: impl IntoIterator<Item = &'a Profile>) -> Vec<String> {

@@ -183,6 +183,13 @@ impl SampleTable {
         }
     }
 
+    /// [`SampleTable::absorb`], then the batch emptied for reuse ([`Batch::clear`]).
+    pub(super) fn absorb_and_clear(&mut self, mut b: Batch) -> Batch {
+        self.absorb(&b);
+        b.clear();
+        b
+    }
+
     /// The samples as messages.
     pub(super) fn to_samples(&self) -> Vec<pb::Sample> {
         let n = self.width();
