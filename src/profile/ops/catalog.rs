@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::hash::Hasher;
 
 use super::merge::AddOptions;
-use super::samples::{Batch, ColumnOp, Lbl};
+use super::samples::{BATCH_SAMPLES, Batch, ColumnOp, Lbl};
 use super::table::{HashIndex, finish, hasher};
 use crate::error::{Error, ErrorKind, Result};
 use crate::profile::{Frames, Profile, pb};
@@ -97,9 +97,6 @@ impl InputMaps {
 /// combined, as [`Catalog::map_location`] would have done, and the mark is cleared.
 const PENDING: u32 = 1 << 31;
 
-/// Samples per batch handed from [`Catalog::translate`] to the sample table: a few hundred kilobytes of
-/// location ids, labels and values.
-pub(super) const BATCH_SAMPLES: usize = 1024;
 /// In [`InputMaps::pending_mapping`]: the location has no mapping.
 const NO_MAPPING: u32 = u32::MAX;
 
@@ -209,10 +206,9 @@ impl Catalog {
     ) -> Result<()> {
         let pb = p.pb();
         let names: Vec<String> = p.sample_type_names().iter().map(|s| s.to_string()).collect();
-        let mut batch = Batch::with_capacity(BATCH_SAMPLES, BATCH_SAMPLES * 32);
+        let mut batch = Batch::new();
         let (cols, ratios) = self.reconcile_types(p, name, &mut batch.ops)?;
         batch.ncols = cols.len();
-        batch.reserve_values(BATCH_SAMPLES);
         self.inputs.push((names, p.str(pb.default_sample_type).to_string()));
         // Header.
         if self.inputs.len() == 1 {

@@ -23,7 +23,6 @@
 
 use std::sync::mpsc::sync_channel;
 
-use super::catalog::BATCH_SAMPLES;
 use super::catalog::Catalog;
 use super::samples::{Batch, SampleTable};
 use crate::error::{Error, ErrorKind, Result};
@@ -180,7 +179,7 @@ impl Merger {
 /// Merges `n` inputs in order, as [`Merger::add_input`] would one after the other, in four stages on their own
 /// threads: `fetch(i)` reads input `i` (and inflates it) on one, `load(i, fetched)` decodes it (name and profile)
 /// on another, the catalog translates it into merged ids on this one, and the sample table adds them up on a
-/// fourth, a batch of [`BATCH_SAMPLES`] at a time; the batches go back and forth, so their memory is touched once.
+/// fourth, a batch of 1024 samples at a time; the batches go back and forth, so their memory is touched once.
 /// Merged inputs go back to the decoding thread, which frees them where they were allocated (glibc frees another
 /// thread's block under its arena's lock): 4% less CPU time. Memory holds the result and a few inputs in flight.
 pub fn merge_pipelined<T, F, L>(n: usize, fetch: F, load: L) -> Result<Merger>
@@ -233,9 +232,7 @@ where
         let mut sink = move |b: Batch| {
             // A send fails only when the table's thread is gone: it panicked, and the join below says so.
             let _ = tx_batch.send(b);
-            rx_empty
-                .try_recv()
-                .unwrap_or_else(|_| Batch::with_capacity(BATCH_SAMPLES, BATCH_SAMPLES * 32))
+            rx_empty.try_recv().unwrap_or_else(|_| Batch::new())
         };
         let mut failed = None;
         for r in rx_in {

@@ -23,7 +23,12 @@ pub(super) enum ColumnOp {
     Scale(usize, f64),
 }
 
-/// One input's samples in merged ids, with their hashes, and the column changes it brings.
+/// Samples per [`Batch`] handed from the catalog to the sample table: a few hundred kilobytes of location ids,
+/// labels and values.
+pub(super) const BATCH_SAMPLES: usize = 1024;
+
+/// Some of an input's samples in merged ids, with their hashes, and the column changes it brings (in the first
+/// batch of the input).
 #[derive(Debug, Default)]
 pub(super) struct Batch {
     pub(super) ops: Vec<ColumnOp>,
@@ -40,22 +45,18 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    /// An empty batch with room for `samples` samples of `frames` location ids in all: filled without a copy per
-    /// doubling.
-    pub(super) fn with_capacity(samples: usize, frames: usize) -> Batch {
+    /// An empty batch with room for [`BATCH_SAMPLES`] samples of 32 frames, four values and a label each, which
+    /// it keeps when it is cleared: filled again without growing.
+    pub(super) fn new() -> Batch {
         Batch {
-            locs: Vec::with_capacity(frames),
-            loc_end: Vec::with_capacity(samples),
-            lbl_end: Vec::with_capacity(samples),
-            hashes: Vec::with_capacity(samples),
+            locs: Vec::with_capacity(BATCH_SAMPLES * 32),
+            loc_end: Vec::with_capacity(BATCH_SAMPLES),
+            lbls: Vec::with_capacity(BATCH_SAMPLES),
+            lbl_end: Vec::with_capacity(BATCH_SAMPLES),
+            vals: Vec::with_capacity(BATCH_SAMPLES * 4),
+            hashes: Vec::with_capacity(BATCH_SAMPLES),
             ..Batch::default()
         }
-    }
-
-    /// Room for the values of `samples` samples (once the number of columns is known) and a label each.
-    pub(super) fn reserve_values(&mut self, samples: usize) {
-        self.vals.reserve(samples.saturating_mul(self.ncols));
-        self.lbls.reserve(samples);
     }
 
     /// The number of samples in it.
