@@ -96,7 +96,6 @@ impl InputMaps {
 /// ([`Catalog::find_known_locations`]), not used by a sample yet; at its first use its mapping's symbol flags are
 /// combined, as [`Catalog::map_location`] would have done, and the mark is cleared.
 const PENDING: u32 = 1 << 31;
-
 /// In [`InputMaps::pending_mapping`]: the location has no mapping.
 const NO_MAPPING: u32 = u32::MAX;
 
