@@ -2,8 +2,12 @@
 
 mod cli;
 mod cmd;
+mod hugepages;
 
 use std::process::ExitCode;
+
+#[global_allocator]
+static ALLOCATOR: hugepages::HugePages = hugepages::HugePages;
 
 use clap::Parser;
 
