@@ -6,12 +6,13 @@ mod hugepages;
 
 use std::process::ExitCode;
 
-#[global_allocator]
-static ALLOCATOR: hugepages::HugePages = hugepages::HugePages;
-
 use clap::Parser;
 
 use cli::{Cli, Command};
+
+/// The system allocator, with huge pages for large blocks (see [`hugepages`]).
+#[global_allocator]
+static ALLOCATOR: hugepages::HugePages = hugepages::HugePages;
 
 fn main() -> ExitCode {
     tune_allocator();

@@ -330,7 +330,7 @@ fn packed_into<T>(b: &mut &[u8], out: &mut Vec<T>, conv: impl Fn(u64) -> Option<
 /// (four bytes loaded, the continuation bits squeezed out), not from where the previous one was found to end. The
 /// reads then do not wait on each other, nor on branches that guess each varint's length. Where BMI2's `pext` is
 /// fast, it squeezes the bits out in one instruction: the whole load of a 100k-sample profile is 11% faster. With
-/// SSSE3 (every x86_64 processor since 2006 but the first Opterons), [`packed_ids_ssse3`] reads four at a time:
+/// SSSE3 (Intel's x86_64 processors since 2006, AMD's since 2011), [`packed_ids_ssse3`] reads four at a time:
 /// on the merge benchmark's 3.4M location ids, 30% less time than with `pext` beyond the cost of reading the fields.
 fn packed_ids(b: &mut &[u8], locs: &mut Vec<u32>) -> Option<()> {
     #[cfg(target_arch = "x86_64")]
@@ -449,7 +449,7 @@ unsafe fn ssse3_step(at: *const u8, rest: &[u8], out: *mut u32, n: &mut usize, s
 struct VarintSteps {
     /// Shape by mask.
     index: Vec<u16>,
-    /// The shapes: up to four varints of one to four bytes each (341 of them).
+    /// The shapes: up to four varints of one to four bytes each, within 12 bytes (306 of them).
     shapes: Vec<Shape>,
 }
 
